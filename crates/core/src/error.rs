@@ -1,0 +1,285 @@
+//! The one error type every backend returns.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, independent of the backend. Bindings map each kind to an exception
+/// class (Python) or `error.code` (Node) of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The secret, version, key or lease does not exist (or is deleted).
+    NotFound,
+    /// Something with that name exists already.
+    AlreadyExists,
+    /// A check-and-set or concurrent change conflicted.
+    Conflict,
+    /// The caller is known but not allowed to do this.
+    PermissionDenied,
+    /// The caller could not be identified (missing or expired token).
+    Unauthenticated,
+    /// The request itself is malformed (bad path, bad option).
+    InvalidInput,
+    /// The backend does not support this operation.
+    Unsupported,
+    /// The backend is down, sealed, on standby or unreachable.
+    Unavailable,
+    /// The backend asked us to slow down.
+    RateLimited,
+    /// The lease has expired or was revoked.
+    LeaseExpired,
+    /// Data was tampered with, or a wrong key was used.
+    Integrity,
+    /// The client is misconfigured (URI, environment, master key).
+    Config,
+    /// Anything else.
+    Unexpected,
+}
+
+impl ErrorKind {
+    /// The kind's name, as used by the bindings and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::AlreadyExists => "AlreadyExists",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::Unauthenticated => "Unauthenticated",
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::Unavailable => "Unavailable",
+            ErrorKind::RateLimited => "RateLimited",
+            ErrorKind::LeaseExpired => "LeaseExpired",
+            ErrorKind::Integrity => "Integrity",
+            ErrorKind::Config => "Config",
+            ErrorKind::Unexpected => "Unexpected",
+        }
+    }
+
+    /// Whether an error of this kind is worth retrying by default.
+    pub fn default_retryable(self) -> bool {
+        matches!(self, ErrorKind::Unavailable | ErrorKind::RateLimited)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An ironsecrets error: a kind, whether a retry may help, and where it happened.
+///
+/// The message is written by us or copied from the backend's error text; a secret value
+/// never goes into it.
+pub struct Error {
+    kind: ErrorKind,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    backend: Option<String>,
+    operation: Option<&'static str>,
+    path: Option<String>,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// Result with an ironsecrets [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a message a person can act on.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            retryable: kind.default_retryable(),
+            retry_after: None,
+            backend: None,
+            operation: None,
+            path: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The operation is not supported by `backend`.
+    pub fn unsupported(backend: &str, operation: &'static str) -> Self {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("the {backend} backend does not support {operation}"),
+        )
+        .with_backend(backend)
+        .with_operation(operation)
+    }
+
+    /// Shorthand for [`ErrorKind::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotFound, message)
+    }
+
+    /// Shorthand for [`ErrorKind::InvalidInput`].
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Integrity`].
+    pub fn integrity(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Integrity, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Unexpected`].
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Unexpected, message)
+    }
+
+    /// Names the backend this error came from.
+    pub fn with_backend(mut self, backend: impl Into<String>) -> Self {
+        self.backend = Some(backend.into());
+        self
+    }
+
+    /// Names the operation this error came from.
+    pub fn with_operation(mut self, operation: &'static str) -> Self {
+        self.operation = Some(operation);
+        self
+    }
+
+    /// Names the secret path (never a value) this error is about.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Overrides whether a retry may help.
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// Records how long the server asked us to wait before retrying.
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// Keeps the underlying error for `source()`; its text must not contain secrets.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Fills in backend, operation and path where they are not yet set.
+    pub fn context(mut self, backend: &str, operation: &'static str, path: &str) -> Self {
+        self.backend.get_or_insert_with(|| backend.to_owned());
+        self.operation.get_or_insert(operation);
+        if self.path.is_none() && !path.is_empty() {
+            self.path = Some(path.to_owned());
+        }
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether retrying the same call may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
+    /// How long the server asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The backend that failed, when known.
+    pub fn backend(&self) -> Option<&str> {
+        self.backend.as_deref()
+    }
+
+    /// The operation that failed, when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
+    /// The secret path involved, when known.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The message without context.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(backend) = &self.backend {
+            write!(f, "{backend}")?;
+            if let Some(op) = self.operation {
+                write!(f, " {op}")?;
+            }
+            if let Some(path) = &self.path {
+                write!(f, " '{path}'")?;
+            }
+            f.write_str(": ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("retryable", &self.retryable)
+            .field("backend", &self.backend)
+            .field("operation", &self.operation)
+            .field("path", &self.path)
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_backend_operation_and_path() {
+        let err = Error::not_found("no such secret").context("local", "get", "app/db");
+        assert_eq!(err.to_string(), "local get 'app/db': no such secret");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn unavailable_and_rate_limited_are_retryable_by_default() {
+        assert!(Error::new(ErrorKind::Unavailable, "down").is_retryable());
+        assert!(Error::new(ErrorKind::RateLimited, "slow down").is_retryable());
+        assert!(!Error::new(ErrorKind::Conflict, "cas").is_retryable());
+    }
+
+    #[test]
+    fn unsupported_names_backend_and_operation() {
+        let err = Error::unsupported("aws", "undelete");
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+        assert_eq!(err.backend(), Some("aws"));
+        assert_eq!(err.operation(), Some("undelete"));
+        assert!(err.to_string().contains("does not support undelete"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Layers that wrap any `Arc<dyn SecretStore>` and are themselves a `SecretStore`.
