@@ -22,7 +22,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use lease::{CredentialRequest, DynamicCredentials, Lease, LeasedCredential, Leases};
 pub use metadata::{MetadataUpdate, SecretMetadata, Version, VersionInfo, VersionState};
 pub use path::{MAX_PATH_LEN, validate_path, validate_prefix};
-pub use registry::{BackendFactory, Registry, StoreUri};
+pub use registry::{BackendFactory, BackendFuture, Registry, StoreUri};
 pub use rotation::{RotationPolicy, RotationStatus};
 pub use store::{Cas, PutOptions, Secret, SecretStore, VersionSelector};
 pub use transit::{Ciphertext, DataKey, KeyInfo, KeyOptions, KeyType, Signature, Transit};

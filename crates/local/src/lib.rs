@@ -1,0 +1,37 @@
+//! The embedded ironsecrets store: one SQLite file, values sealed with AES-256-GCM under a
+//! data key that is wrapped by a master key derived with Argon2id, roles per principal,
+//! and an HMAC-chained audit trail written in the same transaction as each operation.
+//!
+//! ```no_run
+//! # async fn demo() -> ironsecrets_core::Result<()> {
+//! use ironsecrets_core::{SecretStore, SecretValue, PutOptions, VersionSelector};
+//! use ironsecrets_local::{LocalStore, OpenOptions};
+//!
+//! let master = SecretValue::from("correct horse battery staple");
+//! let store = LocalStore::open("app.db", &master, OpenOptions::default()).await?;
+//! store.put("app/db/password", "hunter2".into(), PutOptions::default()).await?;
+//! let secret = store.get("app/db/password", VersionSelector::Latest).await?;
+//! assert_eq!(secret.value.expose(), b"hunter2");
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod audit;
+pub mod bundle;
+mod crypto;
+mod kdf;
+mod keyring;
+mod options;
+mod rbac;
+mod schema;
+mod secrets;
+mod store;
+mod transit;
+mod uri;
+
+pub use audit::{AuditEntry, AuditReport};
+pub use kdf::KdfParams;
+pub use options::{MASTER_KEY_ENV, OpenOptions, PRINCIPAL_ENV};
+pub use rbac::{Grant, Role};
+pub use store::LocalStore;
+pub use uri::open_uri;

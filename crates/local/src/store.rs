@@ -1,0 +1,458 @@
+//! `LocalStore`: opening, the per-call transaction (role check + audit row), and the
+//! `SecretStore` implementation.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use ironsecrets_core::{
+    Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
+    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, validate_path,
+    validate_prefix,
+};
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::audit::{self, AuditEntry, AuditRecord, AuditReport};
+use crate::keyring::Keyring;
+use crate::options::master_key_from_env;
+use crate::rbac::{Access, Grant, Role};
+use crate::{KdfParams, OpenOptions, schema, secrets};
+
+const BACKEND: &str = "local";
+
+/// Maps a SQLite error: a lock held too long is Unavailable (retryable), the rest Unexpected.
+pub fn db_error(err: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match err.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => Error::new(
+            ErrorKind::Unavailable,
+            "the store is locked by another writer; try again",
+        ),
+        _ => Error::unexpected(format!("SQLite: {err}")),
+    }
+    .with_source(err)
+}
+
+/// What an operation's closure sees inside its transaction.
+pub struct Ctx<'a> {
+    pub conn: &'a Connection,
+    pub keys: &'a Keyring,
+    pub grant: &'a Grant,
+    pub default_max_versions: u32,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    keys: Keyring,
+    principal: String,
+    client: Option<String>,
+    default_max_versions: u32,
+    file: PathBuf,
+}
+
+/// The embedded store. Cheap to clone; clones share one connection.
+#[derive(Clone)]
+pub struct LocalStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore")
+            .field("file", &self.inner.file)
+            .field("principal", &self.inner.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+fn connect(file: &Path, options: &OpenOptions) -> Result<Connection> {
+    let conn = Connection::open(file).map_err(|e| {
+        Error::config(format!(
+            "cannot open the store file {}: {e}",
+            file.display()
+        ))
+    })?;
+    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db_error)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_error)?;
+    Ok(conn)
+}
+
+/// Opens or creates the store file and unlocks it (Argon2id runs here).
+fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Result<LocalStore> {
+    if master.is_empty() {
+        return Err(Error::config("the master key is empty"));
+    }
+    let existed = file.exists();
+    if !existed && !options.create {
+        return Err(Error::config(format!(
+            "no store at {}; run `ironsecrets init` first",
+            file.display()
+        )));
+    }
+    let mut conn = connect(&file, &options)?;
+    schema::migrate(&mut conn)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    let (keys, max_versions) = match Keyring::header(&tx)? {
+        Some(header) => (Keyring::unlock(&tx, &header, &master)?, header.max_versions),
+        None if options.create => {
+            let keys = Keyring::create(&tx, &master, options.kdf, options.max_versions)?;
+            Grant {
+                principal: options.principal.clone(),
+                role: Role::Admin,
+                prefixes: Vec::new(),
+            }
+            .save(&tx)?;
+            audit::append(
+                &tx,
+                keys.audit_key(),
+                &AuditRecord {
+                    principal: &options.principal,
+                    operation: "init",
+                    path: "",
+                    result: "ok",
+                    client: options.client.as_deref(),
+                },
+            )?;
+            (keys, options.max_versions)
+        }
+        None => {
+            return Err(Error::config(format!(
+                "{} is not an ironsecrets store",
+                file.display()
+            )));
+        }
+    };
+    tx.commit().map_err(db_error)?;
+    Ok(LocalStore {
+        inner: Arc::new(Inner {
+            conn: Mutex::new(conn),
+            keys,
+            principal: options.principal,
+            client: options.client,
+            default_max_versions: max_versions,
+            file,
+        }),
+    })
+}
+
+impl LocalStore {
+    /// Opens the store at `file` with `master`, creating it if `options.create` allows.
+    /// A wrong master key is Integrity; an unreadable file is Config.
+    pub async fn open(
+        file: impl AsRef<Path>,
+        master: &SecretValue,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        let file = file.as_ref().to_owned();
+        let master = master.clone();
+        tokio::task::spawn_blocking(move || open_blocking(file, master, options))
+            .await
+            .map_err(|e| Error::unexpected(format!("the open task failed: {e}")))?
+            .map_err(|e| e.with_backend(BACKEND).with_operation("open"))
+    }
+
+    /// Opens with the master key from `IRONSECRETS_MASTER_KEY` and the principal from
+    /// `IRONSECRETS_PRINCIPAL` (default `admin`).
+    pub async fn open_from_env(file: impl AsRef<Path>) -> Result<Self> {
+        let master =
+            master_key_from_env().map_err(|e| e.with_backend(BACKEND).with_operation("open"))?;
+        Self::open(file, &master, OpenOptions::from_env()).await
+    }
+
+    /// The principal this handle acts as.
+    pub fn principal(&self) -> &str {
+        &self.inner.principal
+    }
+
+    /// The store file.
+    pub fn file(&self) -> &Path {
+        &self.inner.file
+    }
+
+    /// Runs `op` in one immediate transaction: checks the principal's role for `access`
+    /// on `path`, runs the operation, writes the audit row, commits. A failed operation
+    /// is rolled back and audited with its error kind. Writes are fsynced (`durable`);
+    /// reads commit their audit row without waiting for the disk.
+    pub(crate) async fn run<T, F>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        access: Access,
+        durable: bool,
+        op: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ctx<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let owned_path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            inner.transact(operation, &owned_path, access, durable, op)
+        })
+        .await
+        .map_err(|e| Error::unexpected(format!("the {operation} task failed: {e}")))?
+        .map_err(|e| e.context(BACKEND, operation, path))
+    }
+
+    /// Gives `principal` a role (Admin only).
+    pub async fn grant(&self, grant: Grant) -> Result<()> {
+        let target = grant.principal.clone();
+        self.run("grant", &target, Access::Admin, true, move |ctx| {
+            grant.save(ctx.conn)
+        })
+        .await
+    }
+
+    /// Removes `principal`'s role (Admin only); it can do nothing afterwards.
+    pub async fn revoke_grant(&self, principal: &str) -> Result<()> {
+        let target = principal.to_owned();
+        self.run("revoke-grant", principal, Access::Admin, true, move |ctx| {
+            let removed = ctx
+                .conn
+                .execute("DELETE FROM principals WHERE name = ?1", [&target])
+                .map_err(db_error)?;
+            if removed == 0 {
+                return Err(Error::not_found(format!(
+                    "principal '{target}' has no role"
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every principal's role (Admin only).
+    pub async fn grants(&self) -> Result<Vec<Grant>> {
+        self.run("grants", "", Access::Admin, false, |ctx| {
+            Grant::all(ctx.conn)
+        })
+        .await
+    }
+
+    /// The newest `n` audit rows, oldest first (Admin only).
+    pub async fn audit_tail(&self, n: u64) -> Result<Vec<AuditEntry>> {
+        self.run("audit-tail", "", Access::Admin, false, move |ctx| {
+            audit::tail(ctx.conn, n)
+        })
+        .await
+    }
+
+    /// Checks the whole audit chain; reports the first edited, deleted or reordered row
+    /// (Admin only).
+    pub async fn audit_verify(&self) -> Result<AuditReport> {
+        self.run("audit-verify", "", Access::Admin, false, |ctx| {
+            audit::verify(ctx.conn, ctx.keys.audit_key())
+        })
+        .await
+    }
+
+    /// Re-wraps the data key under a new master key; values are not re-encrypted
+    /// (Admin only). Other open handles keep working; new opens need the new key.
+    pub async fn rotate_master_key(&self, new_master: &SecretValue, kdf: KdfParams) -> Result<()> {
+        if new_master.is_empty() {
+            return Err(Error::config("the new master key is empty"));
+        }
+        let new_master = new_master.clone();
+        self.run("rotate-master-key", "", Access::Admin, true, move |ctx| {
+            ctx.keys.rewrap(ctx.conn, &new_master, kdf)
+        })
+        .await
+    }
+}
+
+impl Inner {
+    fn transact<T>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        access: Access,
+        durable: bool,
+        op: impl FnOnce(&Ctx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
+            .map_err(db_error)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let outcome = Grant::load(&tx, &self.principal)
+            .and_then(|grant| {
+                grant.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::PermissionDenied,
+                        format!("principal '{}' has no role in this store", self.principal),
+                    )
+                })
+            })
+            .and_then(|grant| {
+                grant.allows(access, path)?;
+                op(&Ctx {
+                    conn: &tx,
+                    keys: &self.keys,
+                    grant: &grant,
+                    default_max_versions: self.default_max_versions,
+                })
+            });
+        match outcome {
+            Ok(value) => {
+                self.record(&tx, operation, path, "ok")?;
+                tx.commit().map_err(db_error)?;
+                Ok(value)
+            }
+            Err(err) => {
+                drop(tx);
+                self.record_failure(&mut conn, operation, path, &err);
+                Err(err)
+            }
+        }
+    }
+
+    fn record(&self, conn: &Connection, operation: &str, path: &str, result: &str) -> Result<()> {
+        audit::append(
+            conn,
+            self.keys.audit_key(),
+            &AuditRecord {
+                principal: &self.principal,
+                operation,
+                path,
+                result,
+                client: self.client.as_deref(),
+            },
+        )
+    }
+
+    /// Audits a failed operation in a transaction of its own; if even that fails the
+    /// operation's own error is what the caller sees, and the audit failure is logged.
+    fn record_failure(&self, conn: &mut Connection, operation: &str, path: &str, err: &Error) {
+        let written = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)
+            .and_then(|tx| {
+                self.record(&tx, operation, path, err.kind().name())?;
+                tx.commit().map_err(db_error)
+            });
+        if let Err(audit_err) = written {
+            tracing::warn!(operation, path, error = %audit_err, "could not audit a failed operation");
+        }
+    }
+}
+
+fn checked(path: &str, operation: &'static str) -> Result<()> {
+    validate_path(path).map_err(|e| e.context(BACKEND, operation, path))
+}
+
+#[async_trait]
+impl SecretStore for LocalStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            versions: true,
+            check_and_set: true,
+            undelete: true,
+            destroy: true,
+            tags: true,
+            binary_values: true,
+            transit: true,
+            leases: false,
+            dynamic_credentials: false,
+        }
+    }
+
+    async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
+        checked(path, "get")?;
+        let p = path.to_owned();
+        self.run("get", path, Access::ReadValue, false, move |ctx| {
+            secrets::get(ctx, &p, &version)
+        })
+        .await
+    }
+
+    async fn put(
+        &self,
+        path: &str,
+        value: SecretValue,
+        options: PutOptions,
+    ) -> Result<VersionInfo> {
+        checked(path, "put")?;
+        let p = path.to_owned();
+        self.run("put", path, Access::Write, true, move |ctx| {
+            secrets::put(ctx, &p, &value, &options)
+        })
+        .await
+    }
+
+    async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
+        checked(path, "delete")?;
+        let (p, v) = (path.to_owned(), versions.to_vec());
+        self.run("delete", path, Access::Write, true, move |ctx| {
+            secrets::delete(ctx, &p, &v)
+        })
+        .await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        validate_prefix(prefix).map_err(|e| e.context(BACKEND, "list", prefix))?;
+        let p = prefix.to_owned();
+        self.run("list", prefix, Access::List, false, move |ctx| {
+            secrets::list(ctx, &p)
+        })
+        .await
+    }
+
+    async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
+        checked(path, "metadata")?;
+        let p = path.to_owned();
+        self.run("metadata", path, Access::ReadMetadata, false, move |ctx| {
+            secrets::metadata(ctx, &p)
+        })
+        .await
+    }
+
+    async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
+        checked(path, "update-metadata")?;
+        let p = path.to_owned();
+        self.run("update-metadata", path, Access::Write, true, move |ctx| {
+            secrets::update_metadata(ctx, &p, &update)
+        })
+        .await
+    }
+
+    async fn purge(&self, path: &str) -> Result<()> {
+        checked(path, "purge")?;
+        let p = path.to_owned();
+        self.run("purge", path, Access::Write, true, move |ctx| {
+            secrets::purge(ctx, &p)
+        })
+        .await
+    }
+
+    async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
+        checked(path, "undelete")?;
+        let (p, v) = (path.to_owned(), versions.to_vec());
+        self.run("undelete", path, Access::Write, true, move |ctx| {
+            secrets::undelete(ctx, &p, &v)
+        })
+        .await
+    }
+
+    async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
+        checked(path, "destroy")?;
+        let (p, v) = (path.to_owned(), versions.to_vec());
+        self.run("destroy", path, Access::Write, true, move |ctx| {
+            secrets::destroy(ctx, &p, &v)
+        })
+        .await
+    }
+}
