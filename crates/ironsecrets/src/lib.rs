@@ -1,0 +1,23 @@
+//! ironsecrets: one API for secrets, leases, dynamic credentials and encryption as a
+//! service, over the backends compiled in (one cargo feature each; `local` by default).
+//!
+//! ```no_run
+//! # async fn demo() -> ironsecrets::Result<()> {
+//! let client = ironsecrets::Client::from_uri("local:///tmp/app-secrets.db").await?;
+//! client.put("app/db/password", "hunter2").await?;
+//! let secret = client.get("app/db/password").await?;
+//! assert_eq!(secret.value.expose(), b"hunter2");
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod registry;
+mod rotation_report;
+
+pub use client::Client;
+pub use ironsecrets_core::*;
+#[cfg(feature = "local")]
+pub use ironsecrets_local as local;
+pub use registry::{STORE_ENV, default_store_uri, registry};
+pub use rotation_report::RotationEntry;
