@@ -71,8 +71,10 @@ impl fmt::Display for ErrorKind {
 /// An ironsecrets error: a kind, whether a retry may help, and where it happened.
 ///
 /// The message is written by us or copied from the backend's error text; a secret value
-/// never goes into it.
-pub struct Error {
+/// never goes into it. Boxed so `Result<T, Error>` stays one pointer wide.
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     retryable: bool,
     retry_after: Option<Duration>,
@@ -89,7 +91,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with a message a person can act on.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             retryable: kind.default_retryable(),
             retry_after: None,
@@ -98,7 +100,7 @@ impl Error {
             path: None,
             message: message.into(),
             source: None,
-        }
+        }))
     }
 
     /// The operation is not supported by `backend`.
@@ -138,118 +140,119 @@ impl Error {
 
     /// Names the backend this error came from.
     pub fn with_backend(mut self, backend: impl Into<String>) -> Self {
-        self.backend = Some(backend.into());
+        self.0.backend = Some(backend.into());
         self
     }
 
     /// Names the operation this error came from.
     pub fn with_operation(mut self, operation: &'static str) -> Self {
-        self.operation = Some(operation);
+        self.0.operation = Some(operation);
         self
     }
 
     /// Names the secret path (never a value) this error is about.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
+        self.0.path = Some(path.into());
         self
     }
 
     /// Overrides whether a retry may help.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
+        self.0.retryable = retryable;
         self
     }
 
     /// Records how long the server asked us to wait before retrying.
     pub fn with_retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = Some(after);
+        self.0.retry_after = Some(after);
         self
     }
 
     /// Keeps the underlying error for `source()`; its text must not contain secrets.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// Fills in backend, operation and path where they are not yet set.
     pub fn context(mut self, backend: &str, operation: &'static str, path: &str) -> Self {
-        self.backend.get_or_insert_with(|| backend.to_owned());
-        self.operation.get_or_insert(operation);
-        if self.path.is_none() && !path.is_empty() {
-            self.path = Some(path.to_owned());
+        self.0.backend.get_or_insert_with(|| backend.to_owned());
+        self.0.operation.get_or_insert(operation);
+        if self.0.path.is_none() && !path.is_empty() {
+            self.0.path = Some(path.to_owned());
         }
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// Whether retrying the same call may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.0.retryable
     }
 
     /// How long the server asked us to wait, when it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// The backend that failed, when known.
     pub fn backend(&self) -> Option<&str> {
-        self.backend.as_deref()
+        self.0.backend.as_deref()
     }
 
     /// The operation that failed, when known.
     pub fn operation(&self) -> Option<&'static str> {
-        self.operation
+        self.0.operation
     }
 
     /// The secret path involved, when known.
     pub fn path(&self) -> Option<&str> {
-        self.path.as_deref()
+        self.0.path.as_deref()
     }
 
     /// The message without context.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(backend) = &self.backend {
+        if let Some(backend) = &self.0.backend {
             write!(f, "{backend}")?;
-            if let Some(op) = self.operation {
+            if let Some(op) = self.0.operation {
                 write!(f, " {op}")?;
             }
-            if let Some(path) = &self.path {
+            if let Some(path) = &self.0.path {
                 write!(f, " '{path}'")?;
             }
             f.write_str(": ")?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", self.0.message)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("retryable", &self.retryable)
-            .field("backend", &self.backend)
-            .field("operation", &self.operation)
-            .field("path", &self.path)
-            .field("message", &self.message)
+            .field("kind", &self.0.kind)
+            .field("retryable", &self.0.retryable)
+            .field("backend", &self.0.backend)
+            .field("operation", &self.0.operation)
+            .field("path", &self.0.path)
+            .field("message", &self.0.message)
             .finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

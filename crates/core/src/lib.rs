@@ -19,6 +19,7 @@ mod value;
 pub use backend::Backend;
 pub use capabilities::Capabilities;
 pub use error::{Error, ErrorKind, Result};
+pub use layers::{CacheConfig, CachingStore, RetryConfig, RetryingStore};
 pub use lease::{CredentialRequest, DynamicCredentials, Lease, LeasedCredential, Leases};
 pub use metadata::{MetadataUpdate, SecretMetadata, Version, VersionInfo, VersionState};
 pub use path::{MAX_PATH_LEN, validate_path, validate_prefix};

@@ -64,7 +64,7 @@ fn row_mac(key: &Key, prev: &[u8], entry: &AuditEntry) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(key.bytes()).expect("HMAC takes any key length");
     let time = entry.time.to_rfc3339();
     let fields: [&[u8]; 6] = [
-        &time.as_bytes()[..],
+        time.as_bytes(),
         entry.principal.as_bytes(),
         entry.operation.as_bytes(),
         entry.path.as_bytes(),

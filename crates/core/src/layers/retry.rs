@@ -1,0 +1,384 @@
+//! Retrying layer: re-runs calls that failed with a retryable error, with full-jitter
+//! exponential backoff, honouring the server's Retry-After, for a bounded number of attempts.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::Rng;
+
+use crate::{
+    Capabilities, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
+    SecretValue, Version, VersionInfo, VersionSelector,
+};
+
+/// How [`RetryingStore`] retries.
+///
+/// The wait before retry `n` (1-based) is a uniformly random duration between zero and
+/// `min(max_backoff, initial_backoff * 2^(n-1))` ("full jitter"). When the error carries
+/// [`crate::Error::retry_after`], the wait is at least that long, but a server-requested
+/// wait is clamped to `max_retry_after` so a misbehaving server cannot stall the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Total attempts, the first one included (default 4). Zero is treated as one.
+    pub max_attempts: u32,
+    /// Upper bound of the first jittered wait (default 50 ms).
+    pub initial_backoff: Duration,
+    /// Upper bound of any jittered wait (default 2 s).
+    pub max_backoff: Duration,
+    /// Longest server-requested (Retry-After) wait honoured; longer requests are clamped
+    /// to this (default 10 s).
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The largest jittered wait before retry `retry` (1-based).
+    fn backoff_ceiling(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+
+    /// The wait before retry `retry` (1-based), given the server's Retry-After, if any.
+    fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let ceiling = self.backoff_ceiling(retry);
+        let jittered = rand::thread_rng().gen_range(Duration::ZERO..=ceiling);
+        match retry_after {
+            Some(after) => jittered.max(after.min(self.max_retry_after)),
+            None => jittered,
+        }
+    }
+}
+
+/// A [`SecretStore`] that retries the inner store's retryable errors
+/// ([`crate::Error::is_retryable`]: by default Unavailable and RateLimited).
+///
+/// Every operation is retried the same way. Non-retryable errors (NotFound, Conflict,
+/// PermissionDenied, Unsupported, ...) are returned after one attempt; once
+/// [`RetryConfig::max_attempts`] is reached the last error is returned unchanged.
+///
+/// `put` with a [`crate::Cas`] condition is safe to retry: if an earlier attempt did
+/// reach the server, the retry fails the condition and returns Conflict instead of
+/// writing twice. A `put` without a condition that failed ambiguously (the server applied
+/// it but the reply was lost) may write one extra, identical version when retried.
+pub struct RetryingStore {
+    inner: Arc<dyn SecretStore>,
+    config: RetryConfig,
+}
+
+impl RetryingStore {
+    /// Wraps `inner`, retrying as `config` says.
+    pub fn new(inner: Arc<dyn SecretStore>, config: RetryConfig) -> Self {
+        RetryingStore { inner, config }
+    }
+
+    /// The retry settings.
+    pub fn config(&self) -> &RetryConfig {
+        &self.config
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or runs out of attempts.
+    async fn run<T, F, Fut>(&self, operation: &'static str, path: &str, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let max_attempts = self.config.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(err) if err.is_retryable() && attempt < max_attempts => {
+                    let delay = self.config.delay(attempt, err.retry_after());
+                    tracing::debug!(
+                        backend = self.inner.backend(),
+                        operation,
+                        path,
+                        attempt,
+                        max_attempts,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error_kind = %err.kind(),
+                        "retrying after a transient error"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RetryingStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryingStore")
+            .field("backend", &self.inner.backend())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SecretStore for RetryingStore {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
+        self.run("get", path, || self.inner.get(path, version.clone()))
+            .await
+    }
+
+    async fn put(
+        &self,
+        path: &str,
+        value: SecretValue,
+        options: PutOptions,
+    ) -> Result<VersionInfo> {
+        self.run("put", path, || {
+            self.inner.put(path, value.clone(), options.clone())
+        })
+        .await
+    }
+
+    async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
+        self.run("delete", path, || self.inner.delete(path, versions))
+            .await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        self.run("list", prefix, || self.inner.list(prefix)).await
+    }
+
+    async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
+        self.run("metadata", path, || self.inner.metadata(path))
+            .await
+    }
+
+    async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
+        self.run("update_metadata", path, || {
+            self.inner.update_metadata(path, update.clone())
+        })
+        .await
+    }
+
+    async fn purge(&self, path: &str) -> Result<()> {
+        self.run("purge", path, || self.inner.purge(path)).await
+    }
+
+    async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
+        self.run("undelete", path, || self.inner.undelete(path, versions))
+            .await
+    }
+
+    async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
+        self.run("destroy", path, || self.inner.destroy(path, versions))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::layers::test_store::TestStore;
+    use crate::{Cas, ErrorKind};
+
+    const CANARY: &str = "canary-5e1b2d";
+
+    fn retrying(inner: &Arc<TestStore>) -> RetryingStore {
+        RetryingStore::new(inner.clone(), RetryConfig::default())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_transient_errors_then_succeeds() {
+        let inner = TestStore::new();
+        inner.seed("app/db", "v1");
+        inner.fail_next(2, ErrorKind::Unavailable);
+        let store = retrying(&inner);
+        let secret = store.get("app/db", VersionSelector::Latest).await.unwrap();
+        assert_eq!(secret.value.expose(), b"v1");
+        assert_eq!(inner.calls("get"), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_after_max_attempts_with_the_last_error() {
+        let inner = TestStore::new();
+        inner.seed("app/db", "v1");
+        inner.fail_next(10, ErrorKind::RateLimited);
+        let store = retrying(&inner);
+        let err = store
+            .get("app/db", VersionSelector::Latest)
+            .await
+            .unwrap_err();
+        assert_eq!(inner.calls("get"), 4);
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert_eq!(err.message(), "injected failure 4");
+        assert_eq!(err.backend(), Some("test"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_max_attempts_still_makes_one_attempt() {
+        let inner = TestStore::new();
+        inner.fail_next(1, ErrorKind::Unavailable);
+        let config = RetryConfig {
+            max_attempts: 0,
+            ..RetryConfig::default()
+        };
+        let store = RetryingStore::new(inner.clone(), config);
+        let err = store.list("").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert_eq!(inner.calls("list"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn does_not_retry_not_found_or_conflict() {
+        let inner = TestStore::new();
+        inner.seed("app/db", "v1");
+        let store = retrying(&inner);
+
+        let err = store
+            .get("app/missing", VersionSelector::Latest)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(inner.calls("get"), 1);
+
+        let options = PutOptions {
+            cas: Some(Cas::MustNotExist),
+            ..PutOptions::default()
+        };
+        let err = store.put("app/db", "v2".into(), options).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(inner.calls("put"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn non_retryable_injected_error_returns_after_one_attempt() {
+        let inner = TestStore::new();
+        inner.fail_next(3, ErrorKind::PermissionDenied);
+        let store = retrying(&inner);
+        let start = Instant::now();
+        let err = store.metadata("app/db").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(inner.calls("metadata"), 1);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn honours_retry_after() {
+        let inner = TestStore::new();
+        inner.seed("app/db", "v1");
+        inner.fail_next_with_retry_after(1, ErrorKind::RateLimited, Duration::from_secs(3));
+        let store = retrying(&inner);
+        let start = Instant::now();
+        store.get("app/db", VersionSelector::Latest).await.unwrap();
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(3100), "{elapsed:?}");
+        assert_eq!(inner.calls("get"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clamps_a_huge_retry_after_to_max_retry_after() {
+        let inner = TestStore::new();
+        inner.seed("app/db", "v1");
+        inner.fail_next_with_retry_after(1, ErrorKind::RateLimited, Duration::from_secs(3600));
+        let store = retrying(&inner);
+        let start = Instant::now();
+        store.get("app/db", VersionSelector::Latest).await.unwrap();
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_secs(10), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(11), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn total_backoff_is_bounded_by_max_backoff() {
+        let inner = TestStore::new();
+        inner.fail_next(100, ErrorKind::Unavailable);
+        let config = RetryConfig {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(200),
+            ..RetryConfig::default()
+        };
+        let store = RetryingStore::new(inner.clone(), config);
+        let start = Instant::now();
+        store.list("").await.unwrap_err();
+        assert_eq!(inner.calls("list"), 10);
+        assert!(start.elapsed() <= Duration::from_millis(9 * 200));
+    }
+
+    #[test]
+    fn backoff_ceiling_doubles_up_to_max_backoff() {
+        let config = RetryConfig::default();
+        let ceilings: Vec<_> = (1..=8).map(|n| config.backoff_ceiling(n)).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(ceilings, [50, 100, 200, 400, 800, 1600, 2000, 2000].map(ms));
+        assert_eq!(config.backoff_ceiling(u32::MAX), ms(2000));
+        for retry in 1..=8 {
+            assert!(config.delay(retry, None) <= config.backoff_ceiling(retry));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cas_put_is_retried_and_writes_once() {
+        let inner = TestStore::new();
+        inner.fail_next(1, ErrorKind::Unavailable);
+        let store = retrying(&inner);
+        let options = PutOptions {
+            cas: Some(Cas::MustNotExist),
+            ..PutOptions::default()
+        };
+        let info = store.put("app/db", "v1".into(), options).await.unwrap();
+        assert_eq!(info.version, Version::from(1));
+        assert_eq!(inner.calls("put"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unsupported_comes_from_the_inner_store() {
+        let inner = TestStore::new();
+        let store = retrying(&inner);
+        for err in [
+            store.undelete("app/db", &[]).await.unwrap_err(),
+            store.destroy("app/db", &[]).await.unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::Unsupported);
+            assert_eq!(err.backend(), Some("test"));
+        }
+        assert_eq!(store.backend(), "test");
+        assert!(store.capabilities().check_and_set);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn debug_never_shows_a_value() {
+        let inner = TestStore::new();
+        let store = retrying(&inner);
+        store
+            .put("app/db", CANARY.into(), PutOptions::default())
+            .await
+            .unwrap();
+        store.get("app/db", VersionSelector::Latest).await.unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.contains("RetryingStore"));
+        assert!(!shown.contains(CANARY));
+    }
+}
