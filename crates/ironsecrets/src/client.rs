@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use ironsecrets_core::{
-    Backend, Capabilities, DynamicCredentials, Leases, MetadataUpdate, PutOptions, Result, Secret,
-    SecretMetadata, SecretStore, SecretValue, Transit, Version, VersionInfo, VersionSelector,
+    Backend, CacheConfig, CachingStore, Capabilities, DynamicCredentials, Leases, MetadataUpdate,
+    PutOptions, Result, RetryConfig, RetryingStore, Secret, SecretMetadata, SecretStore,
+    SecretValue, Transit, Version, VersionInfo, VersionSelector,
 };
 
 use crate::{RotationEntry, default_store_uri, registry};
@@ -42,6 +43,24 @@ impl Client {
     /// Wraps an already opened backend.
     pub fn from_backend(backend: Backend) -> Self {
         Client { backend }
+    }
+
+    /// Retries this client's store calls that fail with retryable errors.
+    pub fn with_retry(self, config: RetryConfig) -> Self {
+        Client {
+            backend: self
+                .backend
+                .map_store(|store| Arc::new(RetryingStore::new(store, config))),
+        }
+    }
+
+    /// Caches this client's reads (TTL, refresh-ahead, serve-stale-on-error).
+    pub fn with_cache(self, config: CacheConfig) -> Self {
+        Client {
+            backend: self
+                .backend
+                .map_store(|store| Arc::new(CachingStore::new(store, config))),
+        }
     }
 
     /// The backend, for its engines and backend-specific calls (`native::<T>()`).
