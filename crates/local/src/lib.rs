@@ -34,4 +34,4 @@ pub use kdf::KdfParams;
 pub use options::{MASTER_KEY_ENV, OpenOptions, PRINCIPAL_ENV};
 pub use rbac::{Grant, Role};
 pub use store::LocalStore;
-pub use uri::open_uri;
+pub use uri::{open_uri, store_file};

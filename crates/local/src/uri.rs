@@ -7,8 +7,9 @@ use ironsecrets_core::{Backend, BackendFuture, Error, Result, StoreUri};
 
 use crate::LocalStore;
 
-/// The file a `local:` URI names: `local:///abs/path.db` or `local://./relative.db`.
-fn file_of(uri: &StoreUri) -> Result<PathBuf> {
+/// The file a `local:` URI names: `local:///abs/path.db`, `local://./relative.db` or
+/// `local://~/in/home.db`, percent-decoded.
+pub fn store_file(uri: &StoreUri) -> Result<PathBuf> {
     let url = uri.url();
     let host = url.host_str().unwrap_or("");
     let path = percent_decode(url.path())?;
@@ -36,7 +37,7 @@ fn percent_decode(text: &str) -> Result<String> {
 /// Opens a `local:` URI with the master key and principal from the environment.
 pub fn open_uri(uri: StoreUri) -> BackendFuture {
     Box::pin(async move {
-        let store = Arc::new(LocalStore::open_from_env(file_of(&uri)?).await?);
+        let store = Arc::new(LocalStore::open_from_env(store_file(&uri)?).await?);
         Ok(Backend::new(store.clone()).with_transit(store))
     })
 }
@@ -46,7 +47,7 @@ mod tests {
     use super::*;
 
     fn file(uri: &str) -> Result<PathBuf> {
-        file_of(&StoreUri::parse(uri).unwrap())
+        store_file(&StoreUri::parse(uri).unwrap())
     }
 
     #[test]
