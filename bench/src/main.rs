@@ -1,0 +1,64 @@
+//! `ironsecrets-bench`: the benchmarks behind `cargo xtask bench`. Each one measures
+//! ironsecrets and a floor (the same work done directly, without ironsecrets) in the same
+//! run, and writes a markdown report. Nothing here asserts a timing: the report states
+//! the figures, the targets and whether they were met.
+//!
+//! ```text
+//! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
+//! ```
+
+mod local;
+mod machine;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What a benchmark function returns.
+pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+const USAGE: &str = "\
+usage: ironsecrets-bench local --out FILE [options]
+
+  --out FILE     markdown report to write
+  --dir DIR      where the store files are made (default: the system temp dir);
+                 durable writes cost what this file system's fsync costs
+  --secrets N    secrets written before measuring (default 1000)
+  --gets N       measured gets (default 20000)
+  --puts N       measured durable puts of new versions (default 3000)
+  --opens N      measured store opens, the median is reported (default 5)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
+        Some("-h" | "--help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(format!("expected a benchmark name\n\n{USAGE}").into()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ironsecrets-bench: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads `--flag value` pairs; `value` is parsed with `FromStr`.
+fn flag_value<T: std::str::FromStr>(args: &[String], index: usize) -> BenchResult<T> {
+    let flag = &args[index];
+    let text = args
+        .get(index + 1)
+        .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))?;
+    text.parse()
+        .map_err(|_| format!("{flag}: '{text}' is not valid\n\n{USAGE}").into())
+}
+
+/// A path argument.
+fn flag_path(args: &[String], index: usize) -> BenchResult<PathBuf> {
+    flag_value::<String>(args, index).map(PathBuf::from)
+}

@@ -1,0 +1,51 @@
+//! `cargo xtask bench ...`: builds the `ironsecrets-bench` program in release mode and
+//! runs it; the program measures and writes the report.
+
+use std::path::{Path, PathBuf};
+
+use crate::run::{self, Error, Result};
+
+/// Where `cargo xtask bench local` writes its report, relative to the workspace root.
+pub const DEFAULT_LOCAL_REPORT: &str = "docs/bench/local.md";
+
+/// `cargo xtask bench local --out FILE [-- ARGS]`.
+pub fn local(out: Option<&Path>, extra: &[String]) -> Result {
+    let out = report_path(out)?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut command = run::cargo([
+        "run",
+        "--release",
+        "-p",
+        "ironsecrets-bench",
+        "--",
+        "local",
+        "--out",
+    ]);
+    command.arg(&out).args(extra);
+    let runs = run::display(&command);
+    run::step(
+        "bench local",
+        &runs,
+        "see the benchmark's output above",
+        || run::status(command),
+    )?;
+    println!("report written to {}", out.display());
+    Ok(())
+}
+
+/// The default report is in the workspace root; a path given on the command line is
+/// relative to the current directory.
+fn report_path(out: Option<&Path>) -> Result<PathBuf> {
+    let Some(out) = out else {
+        return Ok(run::repo_root().join(DEFAULT_LOCAL_REPORT));
+    };
+    if out.is_absolute() {
+        return Ok(out.to_owned());
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::new(format!("cannot read the current directory: {e}")))?;
+    Ok(cwd.join(out))
+}

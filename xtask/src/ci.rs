@@ -1,0 +1,81 @@
+//! `cargo xtask ci`: requirements, then format, lint, test and the quickstart, in an
+//! order that builds each thing once (clippy and the tests share the dev profile and the
+//! one target directory; the tests build the quickstart example that the last step runs).
+
+use std::time::{Duration, Instant};
+
+use crate::requirements;
+use crate::run::{self, Result, seconds};
+
+/// One CI step: a cargo command and what to do when it fails.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    hint: &'static str,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        args: &["fmt", "--all", "--", "--check"],
+        hint: "run `cargo fmt --all` and commit the result",
+    },
+    Step {
+        name: "clippy",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        hint: "fix the warnings above (they are errors in CI)",
+    },
+    Step {
+        name: "test",
+        args: &["test", "--workspace"],
+        hint: "see the failing tests above",
+    },
+    Step {
+        name: "quickstart",
+        args: &["run", "-p", "ironsecrets", "--example", "quickstart"],
+        hint: "the README's first command must keep working",
+    },
+];
+
+/// Runs every step, stopping at the first failure; prints a summary of durations.
+pub fn run() -> Result {
+    let started = Instant::now();
+    let mut done: Vec<(&str, Duration)> = Vec::new();
+    let outcome = run_steps(&mut done);
+    println!("\nci summary:");
+    for (name, took) in &done {
+        println!("    {name:<13} {:>9}", seconds(*took));
+    }
+    let total = seconds(started.elapsed());
+    match &outcome {
+        Ok(()) => println!("    {:<13} {total:>9}  all steps passed", "total"),
+        Err(_) => println!("    {:<13} {total:>9}  FAILED", "total"),
+    }
+    outcome
+}
+
+fn run_steps(done: &mut Vec<(&'static str, Duration)>) -> Result {
+    let count = STEPS.len() + 1;
+    let took = run::step(
+        &format!("[1/{count}] requirements"),
+        "check the tools the steps need, install the missing ones",
+        "install the missing tool by hand and run again",
+        || requirements::ensure(&requirements::for_ci()),
+    )?;
+    done.push(("requirements", took));
+    for (index, step) in STEPS.iter().enumerate() {
+        let command = run::cargo(step.args);
+        let label = format!("[{}/{count}] {}", index + 2, step.name);
+        let runs = run::display(&command);
+        let took = run::step(&label, &runs, step.hint, || run::status(command))?;
+        done.push((step.name, took));
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! What `cargo xtask` needs on the machine, each with a check and an install.
+//!
+//! Installs are idempotent: a requirement is installed only when its check fails, and
+//! checked again afterwards. Services (OpenBao, PostgreSQL, ...) join this list as the
+//! backends that need them arrive.
+
+use std::process::Command;
+
+use crate::run::{self, Error, Result, display, succeeds};
+
+/// One thing a task needs.
+pub struct Requirement {
+    /// Short name shown in the banner.
+    pub name: &'static str,
+    /// Whether it is present and usable.
+    pub check: fn() -> bool,
+    /// Installs it; only called when `check` fails.
+    pub install: fn() -> Result,
+}
+
+/// What `cargo xtask ci` needs.
+pub fn for_ci() -> Vec<Requirement> {
+    vec![
+        Requirement {
+            name: "rustfmt",
+            check: || succeeds(run::cargo(["fmt", "--version"])),
+            install: || rustup_component("rustfmt"),
+        },
+        Requirement {
+            name: "clippy",
+            check: || succeeds(run::cargo(["clippy", "--version"])),
+            install: || rustup_component("clippy"),
+        },
+    ]
+}
+
+/// Checks each requirement and installs the missing ones.
+pub fn ensure(requirements: &[Requirement]) -> Result {
+    for requirement in requirements {
+        if (requirement.check)() {
+            println!("    {:<10} present", requirement.name);
+            continue;
+        }
+        println!("    {:<10} missing: installing", requirement.name);
+        (requirement.install)()?;
+        if !(requirement.check)() {
+            return Err(Error::new(format!(
+                "{} is still missing after installing it",
+                requirement.name
+            )));
+        }
+        println!("    {:<10} installed", requirement.name);
+    }
+    Ok(())
+}
+
+/// `rustup component add <name>` for the active toolchain.
+fn rustup_component(name: &str) -> Result {
+    let mut command = Command::new("rustup");
+    command
+        .args(["component", "add", name])
+        .current_dir(run::repo_root());
+    if !succeeds({
+        let mut probe = Command::new("rustup");
+        probe.arg("--version");
+        probe
+    }) {
+        return Err(Error::new(format!(
+            "{name} is missing and rustup is not installed; add the {name} component to \
+             your Rust toolchain (`{}`)",
+            display(&command)
+        )));
+    }
+    run::status(command)
+}
