@@ -41,8 +41,15 @@ pub struct Ctx<'a> {
     pub default_max_versions: u32,
 }
 
+/// The connection and the `synchronous` mode it is in, so the pragma runs only when
+/// an operation needs the other mode.
+struct Db {
+    conn: Connection,
+    durable: Option<bool>,
+}
+
 struct Inner {
-    conn: Mutex<Connection>,
+    db: Mutex<Db>,
     keys: Keyring,
     principal: String,
     client: Option<String>,
@@ -130,7 +137,10 @@ fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Re
     tx.commit().map_err(db_error)?;
     Ok(LocalStore {
         inner: Arc::new(Inner {
-            conn: Mutex::new(conn),
+            db: Mutex::new(Db {
+                conn,
+                durable: None,
+            }),
             keys,
             principal: options.principal,
             client: options.client,
@@ -275,12 +285,18 @@ impl Inner {
         durable: bool,
         op: impl FnOnce(&Ctx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = self
-            .conn
+        let mut db = self
+            .db
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
-            .map_err(db_error)?;
+        if db.durable != Some(durable) {
+            db.durable = None;
+            db.conn
+                .pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
+                .map_err(db_error)?;
+            db.durable = Some(durable);
+        }
+        let conn = &mut db.conn;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
@@ -310,7 +326,7 @@ impl Inner {
             }
             Err(err) => {
                 drop(tx);
-                self.record_failure(&mut conn, operation, path, &err);
+                self.record_failure(conn, operation, path, &err);
                 Err(err)
             }
         }
