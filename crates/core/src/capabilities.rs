@@ -8,6 +8,10 @@ use serde::Serialize;
 pub struct Capabilities {
     /// Old versions can be read by id.
     pub versions: bool,
+    /// `metadata` reports real versions and timestamps.
+    pub metadata: bool,
+    /// `delete` is soft: the secret stays listed with its metadata until `purge`.
+    pub soft_delete: bool,
     /// `put` honours [`crate::Cas`].
     pub check_and_set: bool,
     /// Soft-deleted versions can be restored.

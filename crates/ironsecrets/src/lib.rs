@@ -1,5 +1,5 @@
 //! ironsecrets: one API for secrets, leases, dynamic credentials and encryption as a
-//! service, over the backends compiled in (one cargo feature each; `local` by default).
+//! service, over the backends compiled in (one cargo feature each; `local` and `vault` by default).
 //!
 //! ```no_run
 //! # async fn demo() -> ironsecrets::Result<()> {
@@ -19,5 +19,7 @@ pub use client::Client;
 pub use ironsecrets_core::*;
 #[cfg(feature = "local")]
 pub use ironsecrets_local as local;
+#[cfg(feature = "vault")]
+pub use ironsecrets_vault as vault;
 pub use registry::{STORE_ENV, default_store_uri, registry};
 pub use rotation_report::RotationEntry;

@@ -11,6 +11,8 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     #[cfg(feature = "local")]
     registry.register("local", ironsecrets_local::open_uri);
+    #[cfg(feature = "vault")]
+    registry.register("vault", ironsecrets_vault::open_uri);
     registry
 }
 

@@ -375,6 +375,8 @@ impl SecretStore for LocalStore {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             versions: true,
+            metadata: true,
+            soft_delete: true,
             check_and_set: true,
             undelete: true,
             destroy: true,

@@ -13,6 +13,10 @@ use crate::{CheckError, CheckResult, Entry, Report};
 pub enum Capability {
     /// [`Capabilities::versions`].
     Versions,
+    /// [`Capabilities::metadata`].
+    Metadata,
+    /// [`Capabilities::soft_delete`].
+    SoftDelete,
     /// [`Capabilities::check_and_set`].
     CheckAndSet,
     /// [`Capabilities::undelete`].
@@ -32,6 +36,8 @@ impl Capability {
     pub fn name(self) -> &'static str {
         match self {
             Capability::Versions => "versions",
+            Capability::Metadata => "metadata",
+            Capability::SoftDelete => "soft_delete",
             Capability::CheckAndSet => "check_and_set",
             Capability::Undelete => "undelete",
             Capability::Destroy => "destroy",
@@ -45,6 +51,8 @@ impl Capability {
     pub fn is_in(self, capabilities: &Capabilities) -> bool {
         match self {
             Capability::Versions => capabilities.versions,
+            Capability::Metadata => capabilities.metadata,
+            Capability::SoftDelete => capabilities.soft_delete,
             Capability::CheckAndSet => capabilities.check_and_set,
             Capability::Undelete => capabilities.undelete,
             Capability::Destroy => capabilities.destroy,
@@ -118,14 +126,14 @@ checks! {
     cas::cas_must_not_exist if CheckAndSet,
     cas::cas_current_version if CheckAndSet,
     list::list_by_prefix,
-    list::list_after_delete_and_purge,
-    lifecycle::delete_latest,
+    list::list_after_delete_and_purge if SoftDelete,
+    lifecycle::delete_latest if SoftDelete,
     lifecycle::undelete_restores if Undelete,
     lifecycle::destroy_is_permanent if Destroy,
     lifecycle::purge_removes_everything,
     metadata::metadata_on_put if Tags,
     metadata::metadata_update if Tags,
-    metadata::metadata_timestamps,
+    metadata::metadata_timestamps if Metadata,
     metadata::missing_is_not_found,
     invalid_input::invalid_paths_rejected,
     invalid_input::invalid_list_prefix_rejected,

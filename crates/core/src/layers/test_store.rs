@@ -135,6 +135,7 @@ impl SecretStore for TestStore {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             versions: true,
+            metadata: true,
             check_and_set: true,
             ..Capabilities::default()
         }

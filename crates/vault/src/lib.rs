@@ -1,0 +1,95 @@
+//! The HashiCorp Vault / OpenBao backend of ironsecrets, on [`vaultrs`]: KV v2 and KV v1
+//! mounts as [`SecretStore`](ironsecrets_core::SecretStore)s, and `sys/health`.
+//!
+//! ```no_run
+//! # async fn demo() -> ironsecrets_core::Result<()> {
+//! use ironsecrets_core::{PutOptions, SecretStore, VersionSelector};
+//!
+//! // VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token), VAULT_CACERT, ... as the Vault CLI reads them.
+//! let backend = ironsecrets_vault::open(ironsecrets_vault::VaultConfig::from_env()?).await?;
+//! let store = backend.store();
+//! store.put("app/db/password", "hunter2".into(), PutOptions::default()).await?;
+//! let secret = store.get("app/db/password", VersionSelector::Latest).await?;
+//! assert_eq!(secret.value.expose(), b"hunter2");
+//! # Ok(()) }
+//! ```
+//!
+//! # Opening
+//! - `vault://host:port?mount=secret&kv=2&namespace=ns` — https unless `tls=false`, port
+//!   8200 by default; the token comes from `VAULT_TOKEN` or `~/.vault-token`, never from
+//!   the URI. All parameters: [`VaultConfig::from_uri_and_vars`].
+//! - [`VaultConfig::from_env`]: the Vault CLI's variables (`VAULT_ADDR`, `VAULT_TOKEN`,
+//!   `VAULT_NAMESPACE`, `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
+//!   `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`).
+//! - Plain http is refused for any host that is not loopback unless `allow_http` is set;
+//!   a client certificate needs its key; `VAULT_SKIP_VERIFY` accepts only `true`/`1` and
+//!   `false`/`0`. TLS is rustls; with a CA given, only that CA is trusted.
+//!
+//! # How values are stored
+//! A [`SecretValue`](ironsecrets_core::SecretValue) is bytes; a KV entry is a map of
+//! fields. The mapping, chosen so other Vault clients see ordinary fields:
+//!
+//! | the value written | the KV entry |
+//! |---|---|
+//! | UTF-8 text, e.g. `hunter2` | `{"value": "hunter2"}` |
+//! | other bytes | `{"value": "<base64>", "encoding": "base64"}` |
+//! | a [`SecretMap`](ironsecrets_core::SecretMap) (`to_value()`: compact JSON of strings, keys sorted) | the map itself: `{"username": "app", "password": "..."}` |
+//!
+//! Reading turns an entry whose only field is a string `value` into that text, one with
+//! `value` and `encoding: "base64"` into those bytes, and any other entry (e.g. written by
+//! `vault kv put path user=app port=5432`) into its compact JSON with sorted keys, which
+//! `SecretMap::from_value` reads. Text that merely looks like JSON but is not in that exact
+//! form, and a map whose only keys are `value` (and `encoding`), are stored as text, so
+//! every value reads back byte for byte.
+//!
+//! # Metadata (KV v2)
+//! Tags and the rotation policy live in the secret's `custom_metadata`, readable and
+//! editable by any Vault client: each tag is a plain key (`owner = "team-a"`), the
+//! policy is `ironsecrets.rotation.period` and `ironsecrets.rotation.remind_before`, in
+//! seconds with an `s` suffix (`"2592000s"`). Keys starting with `ironsecrets.` are
+//! reserved: a tag may not use the prefix. `max_versions` is Vault's own setting (`None`
+//! when the mount default applies).
+//!
+//! # KV v2 operations
+//! `get` by version, `put` with check-and-set (`MustNotExist` is `cas=0`,
+//! `CurrentVersion(v)` is `cas=v`; Vault's refusal is Conflict), `list` recursive over
+//! `LIST .../metadata/` with full sorted paths, `metadata` (deleted versions are Deleted
+//! with their time, destroyed ones Destroyed), `update_metadata`, `delete` (soft; the
+//! newest version by default), `undelete`, `destroy`, and `purge` (delete the metadata:
+//! every version, for good). Calls on a path that does not exist are NotFound.
+//!
+//! # KV v1
+//! One value per path, nothing else: `get`, `put`, `list`, `delete` and `purge` (both
+//! remove the value for good). Versions, check-and-set, metadata, tags, undelete and
+//! destroy are Unsupported and [`Capabilities`](ironsecrets_core::Capabilities) says so.
+//! A read reports version `"current"` and `created_at` the Unix epoch, since KV v1 keeps
+//! no times; `metadata` of an existing path is Unsupported, of a missing one NotFound.
+//!
+//! # Errors
+//! 404 NotFound, 403 PermissionDenied (Unauthenticated for an invalid token), 400
+//! InvalidInput with Vault's own message, 412 Unavailable (retryable), 429 RateLimited
+//! honouring `Retry-After`, 503 Unavailable (sealed / standby), refused connection or
+//! timeout Unavailable. Paths are checked before any request. No message holds a token
+//! or a value: response bodies are never copied into errors.
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+pub mod custom_metadata;
+mod errors;
+mod health;
+mod kv1;
+mod kv2;
+mod list;
+mod uri;
+pub mod value;
+
+pub use client::VaultClient;
+pub use config::{
+    DEFAULT_ADDRESS, DEFAULT_MOUNT, DEFAULT_TIMEOUT, KvVersion, TlsConfig, VaultConfig,
+};
+pub use health::{Health, HealthStatus};
+pub use kv1::{KV1_VERSION, Kv1Store};
+pub use kv2::Kv2Store;
+pub use uri::{DEFAULT_PORT, open, open_uri};
+pub use vaultrs;
