@@ -48,6 +48,53 @@ pub enum CredentialRequest {
         /// Role name.
         role: String,
     },
+    /// The current credentials of a database static role (rotated by the backend; the
+    /// lease's ttl is the time until the next rotation and it has no id to renew).
+    DatabaseStatic {
+        /// Engine mount (Vault: `database`).
+        mount: String,
+        /// Static role name.
+        role: String,
+    },
+    /// A one-time SSH password for `username` on host `ip`.
+    SshOtp {
+        /// Engine mount (Vault: `ssh`).
+        mount: String,
+        /// Role name.
+        role: String,
+        /// The target host's IP address.
+        ip: String,
+        /// The login name; the role's default when `None`.
+        username: Option<String>,
+    },
+    /// An SSH certificate for `public_key`, signed by the engine's CA.
+    SshSignedKey {
+        /// Engine mount (Vault: `ssh`).
+        mount: String,
+        /// Role name.
+        role: String,
+        /// The OpenSSH public key to sign.
+        public_key: String,
+        /// Principals (user names or host names) the certificate is valid for.
+        valid_principals: Vec<String>,
+        /// A host certificate rather than a user certificate.
+        host: bool,
+        /// Requested lifetime.
+        ttl: Option<Duration>,
+    },
+    /// An X.509 certificate and private key issued by a PKI role.
+    PkiCertificate {
+        /// Engine mount (Vault: `pki`).
+        mount: String,
+        /// Role name.
+        role: String,
+        /// The certificate's common name.
+        common_name: String,
+        /// Subject alternative names (DNS names or IPs).
+        alt_names: Vec<String>,
+        /// Requested lifetime.
+        ttl: Option<Duration>,
+    },
     /// Cloud credentials (AWS STS, Vault aws/azure/gcp engines).
     Cloud {
         /// Engine mount or provider.
