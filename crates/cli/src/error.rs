@@ -73,7 +73,7 @@ fn hints_for(err: &Error) -> Vec<String> {
         ErrorKind::Integrity if err.operation() == Some("open") => hints.push(format!(
             "{MASTER_KEY_ENV} must hold the key the store was created with (or last rotated to)"
         )),
-        ErrorKind::PermissionDenied => {
+        ErrorKind::PermissionDenied if err.backend() == Some("local") => {
             let principal = std::env::var(PRINCIPAL_ENV).unwrap_or_else(|_| "admin".to_owned());
             hints.push(format!(
                 "you act as principal '{principal}' ({PRINCIPAL_ENV}); an admin can change \
