@@ -9,11 +9,13 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use ironsecrets_core::{Error, ErrorKind, Result};
+use ironsecrets_core::{Error, ErrorKind, Result, SecretValue};
 use rustify::endpoint::Endpoint;
+use rustify::enums::{RequestMethod, RequestType, ResponseType};
+use rustify::errors::ClientError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -23,6 +25,86 @@ use zeroize::Zeroizing;
 
 use crate::{VaultConfig, errors};
 
+/// A request to a Vault API path that vaultrs has no endpoint type for (or whose type
+/// lacks a field the API takes), sent like any vaultrs endpoint: same middleware (API
+/// version, token, namespace), same HTTP client, same error mapping. The path is under
+/// `/v1/`; the body is JSON. Not Debug: the body may hold a secret.
+pub(crate) struct ApiRequest {
+    method: RequestMethod,
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl ApiRequest {
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        ApiRequest {
+            method: RequestMethod::GET,
+            path: path.into(),
+            body: None,
+        }
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        ApiRequest {
+            method: RequestMethod::POST,
+            path: path.into(),
+            body: Some(body),
+        }
+    }
+
+    /// `DELETE path`.
+    pub fn delete(path: impl Into<String>) -> Self {
+        ApiRequest {
+            method: RequestMethod::DELETE,
+            path: path.into(),
+            body: None,
+        }
+    }
+}
+
+impl Endpoint for ApiRequest {
+    type Response = serde_json::Value;
+    const REQUEST_BODY_TYPE: RequestType = RequestType::JSON;
+    const RESPONSE_BODY_TYPE: ResponseType = ResponseType::JSON;
+
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    fn method(&self) -> RequestMethod {
+        self.method.clone()
+    }
+
+    fn body(&self) -> std::result::Result<Option<Vec<u8>>, ClientError> {
+        self.body
+            .as_ref()
+            .map(|body| rustify::http::build_body(body, RequestType::JSON))
+            .transpose()
+    }
+}
+
+/// `name` (a role, key or other name from the caller) checked to be one path segment:
+/// not empty, not `.` or `..`, no `/`, `?`, `#`, `%`, whitespace or control character,
+/// so it cannot reach another API path. `what` names it in the error.
+pub(crate) fn path_segment<'a>(name: &'a str, what: &str) -> Result<&'a str> {
+    let bad = |c: char| matches!(c, '/' | '?' | '#' | '%') || c.is_whitespace() || c.is_control();
+    if name.is_empty() || name == "." || name == ".." || name.contains(bad) {
+        return Err(Error::invalid_input(format!(
+            "the {what} '{}' is not a single path segment (no '/', '?', '#', '%', spaces, \
+             '.' or '..')",
+            name.escape_default()
+        )));
+    }
+    Ok(name)
+}
+
+/// A duration as a Vault duration parameter, in whole seconds (`"3600s"`).
+pub(crate) fn duration_param(duration: Duration) -> String {
+    format!("{}s", duration.as_secs())
+}
+
 /// A connection to one Vault / OpenBao server. Cheap to clone; clones share the HTTP
 /// connection pool. Debug shows the address only, never the token.
 #[derive(Clone)]
@@ -31,12 +113,12 @@ pub struct VaultClient {
 }
 
 struct Inner {
-    vault: vaultrs::client::VaultClient,
+    /// The vaultrs client. A login ([`VaultClient::set_token`]) replaces it whole with
+    /// one carrying the new token on the same HTTP client (and connection pool).
+    vault: RwLock<Arc<vaultrs::client::VaultClient>>,
     /// The address as configured, for messages.
     address: String,
     timeout: Duration,
-    /// Whether a token is sent; Vault answers a missing token with a plain 403.
-    has_token: bool,
 }
 
 impl fmt::Debug for VaultClient {
@@ -124,18 +206,56 @@ impl VaultClient {
         };
         Ok(VaultClient {
             inner: Arc::new(Inner {
-                vault,
+                vault: RwLock::new(Arc::new(vault)),
                 address: config.address.clone(),
                 timeout: config.timeout,
-                has_token: config.token.is_some(),
             }),
         })
     }
 
-    /// The underlying vaultrs client, for calling vaultrs's own functions. Its Debug
-    /// output shows the token: never print it.
-    pub fn vaultrs(&self) -> &vaultrs::client::VaultClient {
-        &self.inner.vault
+    /// The underlying vaultrs client as of now (a later login swaps in a new one), for
+    /// calling vaultrs's own functions. Its Debug output shows the token: never print it.
+    pub fn vaultrs(&self) -> Arc<vaultrs::client::VaultClient> {
+        Arc::clone(
+            &self
+                .inner
+                .vault
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Whether a token is sent; Vault answers a missing token with a plain 403.
+    fn has_token(&self) -> bool {
+        !self.vaultrs().middle.token.is_empty()
+    }
+
+    /// Makes this client and all its clones send `token` from the next request on (what
+    /// a login does). Requests already under way finish with the token they started with.
+    pub(crate) fn set_token(&self, token: &SecretValue) -> Result<()> {
+        let token = token.expose_str()?;
+        crate::config::header_safe("the token", token.as_bytes())?;
+        let mut vault = self
+            .inner
+            .vault
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let old = Arc::clone(&vault);
+        *vault = Arc::new(vaultrs::client::VaultClient {
+            http: rustify::clients::reqwest::Client {
+                http: old.http.http.clone(),
+                base: old.http.base.clone(),
+            },
+            middle: EndpointMiddleware {
+                token: token.to_owned(),
+                ..old.middle.clone()
+            },
+            settings: VaultClientSettings {
+                token: token.to_owned(),
+                ..old.settings.clone()
+            },
+        });
+        Ok(())
     }
 
     /// The server address as configured.
@@ -146,7 +266,7 @@ impl VaultClient {
     /// Sends a vaultrs endpoint through vaultrs's middleware on our HTTP client and
     /// returns the reply whatever its status; only transport failures are errors.
     pub(crate) async fn send<E: Endpoint>(&self, endpoint: E) -> Result<Reply> {
-        let vault = &self.inner.vault;
+        let vault = self.vaultrs();
         let request = endpoint
             .with_middleware(&vault.middle)
             .request(&vault.http.base)
@@ -169,7 +289,7 @@ impl VaultClient {
     /// configured is Unauthenticated, saying where the token is looked for.
     pub(crate) async fn call<E: Endpoint>(&self, endpoint: E) -> Result<Reply> {
         self.send(endpoint).await?.success().map_err(|e| {
-            if e.kind() == ErrorKind::PermissionDenied && !self.inner.has_token {
+            if e.kind() == ErrorKind::PermissionDenied && !self.has_token() {
                 Error::new(
                     ErrorKind::Unauthenticated,
                     "Vault denied the request and no token is configured; set VAULT_TOKEN \

@@ -60,6 +60,8 @@ pub struct VaultConfig {
     pub mount: String,
     /// The KV version of the mount (default 2).
     pub kv_version: KvVersion,
+    /// The transit mount path (default `transit`).
+    pub transit_mount: String,
     /// TLS verification and client certificates.
     pub tls: TlsConfig,
     /// Allow plain `http://` to a host that is not loopback. Off by default: tokens and
@@ -84,6 +86,7 @@ impl Default for VaultConfig {
             namespace: None,
             mount: DEFAULT_MOUNT.to_owned(),
             kv_version: KvVersion::V2,
+            transit_mount: crate::transit::DEFAULT_TRANSIT_MOUNT.to_owned(),
             tls: TlsConfig::default(),
             allow_http: false,
             timeout: DEFAULT_TIMEOUT,
@@ -170,7 +173,7 @@ fn is_loopback(host: &Host<&str>) -> bool {
 }
 
 /// Refuses bytes an HTTP header value cannot carry; the error never shows them.
-fn header_safe(what: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn header_safe(what: &str, bytes: &[u8]) -> Result<()> {
     if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
         Ok(())
     } else {

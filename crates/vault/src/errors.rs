@@ -27,6 +27,21 @@ pub(crate) fn not_found_as(err: Error, message: &str) -> Error {
     }
 }
 
+/// Vault's 400 for a name it does not know — `unknown role: x`, `Unknown role: x`,
+/// `Role "x" not found`, `unknown key: x`, `certificate with serial x not found.`,
+/// `OTP not found` — as NotFound with the same message; other errors unchanged.
+pub(crate) fn unknown_as_not_found(err: Error) -> Error {
+    let said = err.message().to_ascii_lowercase();
+    let unknown = said.starts_with("unknown role")
+        || said.starts_with("unknown key")
+        || said.contains(" not found");
+    if err.kind() == ErrorKind::InvalidInput && unknown {
+        Error::not_found(err.message())
+    } else {
+        err
+    }
+}
+
 /// The shape of Vault's error bodies: `{"errors": ["..."]}`.
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -107,7 +122,14 @@ pub(crate) fn from_status(status: u16, retry_after: Option<Duration>, body: &[u8
 }
 
 /// The error for a request that got no HTTP answer: refused, timed out, TLS failure.
+///
+/// A TLS failure no retry can fix is a Config error instead (not retryable): the
+/// server's certificate did not verify (unknown CA, another name, expired), or the server
+/// refused the client certificate, or its absence, with a TLS alert.
 pub(crate) fn transport(err: reqwest::Error, address: &str, timeout: Duration) -> Error {
+    if let Some(refusal) = tls_refusal(&err, address) {
+        return refusal.with_source(err);
+    }
     let message = if err.is_timeout() {
         format!(
             "no answer from Vault at {address} within {}s",
@@ -122,6 +144,53 @@ pub(crate) fn transport(err: reqwest::Error, address: &str, timeout: Duration) -
         )
     };
     Error::new(ErrorKind::Unavailable, message).with_source(err)
+}
+
+/// The Config error for a TLS failure in `err`'s causes that retrying cannot fix.
+fn tls_refusal(err: &reqwest::Error, address: &str) -> Option<Error> {
+    use rustls::AlertDescription as Alert;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let tls = 'found: loop {
+        let current = cause?;
+        // rustls's error reaches us inside io::Errors (nested), whose source() skips
+        // the error they wrap: unwrap them by hand.
+        let mut inner = current;
+        loop {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                break 'found tls;
+            }
+            match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
+        }
+        cause = current.source();
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(_) => Some(Error::config(format!(
+            "the TLS certificate of Vault at {address} did not verify ({tls}); trust the CA \
+             that issued it (VAULT_CACERT or ca_cert) or give the name it was issued for \
+             (VAULT_TLS_SERVER_NAME or server_name)"
+        ))),
+        rustls::Error::AlertReceived(
+            Alert::CertificateRequired
+            | Alert::BadCertificate
+            | Alert::UnsupportedCertificate
+            | Alert::CertificateRevoked
+            | Alert::CertificateExpired
+            | Alert::CertificateUnknown
+            | Alert::UnknownCA
+            | Alert::AccessDenied,
+        ) => Some(Error::config(format!(
+            "Vault at {address} refused the TLS connection ({tls}): it requires a client \
+             certificate it trusts (VAULT_CLIENT_CERT and VAULT_CLIENT_KEY, or client_cert \
+             and client_key)"
+        ))),
+        _ => None,
+    }
 }
 
 /// The innermost cause's text (e.g. "Connection refused (os error 111)").
@@ -172,6 +241,26 @@ mod tests {
             ErrorKind::Unavailable
         );
         assert_eq!(kind(500, "{}"), ErrorKind::Unexpected);
+    }
+
+    #[test]
+    fn unknown_names_are_not_found() {
+        for said in [
+            "unknown role: web",
+            "Unknown role: web",
+            "Role \"web\" not found",
+            "unknown key: k",
+            "certificate with serial 11:22 not found.",
+            "OTP not found",
+        ] {
+            let err = unknown_as_not_found(Error::invalid_input(format!("{said} (HTTP 400)")));
+            assert_eq!(err.kind(), ErrorKind::NotFound, "{said}");
+            assert!(err.message().starts_with(said));
+        }
+        let other = unknown_as_not_found(Error::invalid_input("ttl is too long (HTTP 400)"));
+        assert_eq!(other.kind(), ErrorKind::InvalidInput);
+        let denied = unknown_as_not_found(Error::new(ErrorKind::PermissionDenied, "not found"));
+        assert_eq!(denied.kind(), ErrorKind::PermissionDenied);
     }
 
     #[test]

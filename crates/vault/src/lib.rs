@@ -65,31 +65,81 @@
 //! A read reports version `"current"` and `created_at` the Unix epoch, since KV v1 keeps
 //! no times; `metadata` of an existing path is Unsupported, of a missing one NotFound.
 //!
+//! # Transit
+//! [`VaultTransit`] is the backend's [`Transit`](ironsecrets_core::Transit) engine, on the
+//! mount `transit_mount` names (URI parameter `transit`, default `transit`): keys of types
+//! aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256 and rsa-2048, a `context` as
+//! Vault's `associated_data`, batches, export and BYOK import. How the trait maps onto
+//! Vault's API is in [`VaultTransit`]'s module docs.
+//!
+//! # Leases and database credentials
+//! [`VaultLeases`] is the backend's [`Leases`](ironsecrets_core::Leases) (`sys/leases`:
+//! renew with an increment, revoke, lookup, plus `revoke_prefix`); [`VaultCredentials`]
+//! its [`DynamicCredentials`](ironsecrets_core::DynamicCredentials), issuing
+//! `CredentialRequest::Database` (a dynamic role's new user) and `DatabaseStatic` (a
+//! static role's current password) from the database engine. [`VaultDatabase`] configures
+//! that engine: connections, dynamic and static roles, rotation. An unknown lease is
+//! NotFound; one Vault reports past its expiry is LeaseExpired ([`VaultLeases`] lists
+//! each answer).
+//!
+//! # Auth
+//! [`VaultClient::login`] with a [`Login`] (AppRole, userpass, JWT, Kubernetes, TLS
+//! certificate) swaps the issued token into the client and all its clones and returns
+//! it as a [`TokenLease`]; [`VaultClient::renew_self`] and [`VaultClient::lookup_self`]
+//! keep it alive and describe it. See [`auth`].
+//!
 //! # Errors
 //! 404 NotFound, 403 PermissionDenied (Unauthenticated for an invalid token), 400
 //! InvalidInput with Vault's own message, 412 Unavailable (retryable), 429 RateLimited
 //! honouring `Retry-After`, 503 Unavailable (sealed / standby), refused connection or
-//! timeout Unavailable. Paths are checked before any request. No message holds a token
-//! or a value: response bodies are never copied into errors.
+//! timeout Unavailable. A TLS failure no retry fixes — the server's certificate does not
+//! verify (unknown CA, another name), or the server refuses our client certificate or
+//! its absence — is Config, not retryable. A refused login is Unauthenticated. Paths are
+//! checked before any request. No message holds a token or a value: response bodies are
+//! never copied into errors.
 #![deny(missing_docs)]
 
+pub mod auth;
 mod client;
 mod config;
+mod credentials;
 pub mod custom_metadata;
+pub mod database;
 mod errors;
 mod health;
 mod kv1;
 mod kv2;
+mod leases;
 mod list;
+pub mod pki;
+pub mod ssh;
+pub mod totp;
+mod transit;
+mod transit_import;
 mod uri;
 pub mod value;
 
+pub use auth::{KUBERNETES_TOKEN_FILE, Login, TokenInfo, TokenLease};
 pub use client::VaultClient;
 pub use config::{
     DEFAULT_ADDRESS, DEFAULT_MOUNT, DEFAULT_TIMEOUT, KvVersion, TlsConfig, VaultConfig,
 };
+pub use credentials::VaultCredentials;
+pub use database::VaultDatabase;
 pub use health::{Health, HealthStatus};
 pub use kv1::{KV1_VERSION, Kv1Store};
 pub use kv2::Kv2Store;
+pub use leases::VaultLeases;
+pub use pki::{
+    IssuedCertificate, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultPki,
+};
+pub use ssh::{
+    SignedSshKey, SshCaKey, SshCaRole, SshCertType, SshOtpRole, SshSignRequest, VaultSsh,
+    VerifiedOtp,
+};
+pub use totp::{GeneratedTotpKey, TotpKeyInfo, TotpKeyOptions, VaultTotp};
+pub use transit::{
+    DEFAULT_TRANSIT_MOUNT, DecryptItem, EncryptItem, ExportKind, ImportOptions, VaultTransit,
+};
 pub use uri::{DEFAULT_PORT, open, open_uri};
 pub use vaultrs;

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use ironsecrets_core::{Backend, BackendFuture, Error, Result, SecretValue, StoreUri};
 
 use crate::config::{parse_bool, parse_timeout};
-use crate::{Kv1Store, Kv2Store, KvVersion, VaultClient, VaultConfig};
+use crate::{
+    Kv1Store, Kv2Store, KvVersion, VaultClient, VaultConfig, VaultCredentials, VaultLeases,
+    VaultTransit,
+};
 
 /// The query parameters a `vault://` URI may carry.
 const URI_PARAMS: &[&str] = &[
@@ -23,6 +26,7 @@ const URI_PARAMS: &[&str] = &[
     "client_key",
     "skip_verify",
     "server_name",
+    "transit",
 ];
 
 /// The port used when a `vault://` URI names none.
@@ -76,9 +80,10 @@ impl VaultConfig {
     /// (default `secret`), `kv` (`1` or `2`, default `2`), `namespace`, `tls` (default
     /// `true`; `false` means plain http), `allow_http` (needed for plain http to a host
     /// that is not loopback), `timeout` (seconds), `ca_cert`, `ca_path`, `client_cert`,
-    /// `client_key`, `skip_verify`, `server_name`. Booleans are strict (`true`/`1`,
-    /// `false`/`0`); an unknown parameter is a Config error. A token never goes in the
-    /// URI: it comes from `VAULT_TOKEN` or `~/.vault-token`. `VAULT_ADDR` is ignored.
+    /// `client_key`, `skip_verify`, `server_name`, `transit` (the transit mount, default
+    /// `transit`). Booleans are strict (`true`/`1`, `false`/`0`); an unknown parameter is
+    /// a Config error. A token never goes in the URI: it comes from `VAULT_TOKEN` or
+    /// `~/.vault-token`. `VAULT_ADDR` is ignored.
     pub fn from_uri_and_vars(uri: &StoreUri, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut config = Self::from_vars(var)?;
         let url = uri.url();
@@ -109,6 +114,12 @@ impl VaultConfig {
         let path = |name: &str| uri.query(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         if let Some(mount) = uri.query("mount") {
             config.mount = mount.trim_matches('/').to_owned();
+        }
+        if let Some(transit) = uri
+            .query("transit")
+            .filter(|t| !t.trim_matches('/').is_empty())
+        {
+            config.transit_mount = transit.trim_matches('/').to_owned();
         }
         if let Some(kv) = uri.query("kv") {
             config.kv_version = KvVersion::parse(&kv)?;
@@ -153,13 +164,21 @@ fn token_file(home: Option<PathBuf>) -> Result<Option<SecretValue>> {
 }
 
 /// Connects to the configured mount and returns it as a [`Backend`]: a [`Kv2Store`] or a
-/// [`Kv1Store`] as `kv_version` says. No request is sent yet.
+/// [`Kv1Store`] as `kv_version` says, with [`VaultLeases`] and [`VaultCredentials`] on the
+/// same client. No request is sent yet.
 pub async fn open(config: VaultConfig) -> Result<Backend> {
     let client = VaultClient::connect(&config).await?;
-    Ok(match config.kv_version {
-        KvVersion::V2 => Backend::new(Arc::new(Kv2Store::new(client, config.mount))),
-        KvVersion::V1 => Backend::new(Arc::new(Kv1Store::new(client, config.mount))),
-    })
+    let backend = match config.kv_version {
+        KvVersion::V2 => Backend::new(Arc::new(Kv2Store::new(client.clone(), config.mount))),
+        KvVersion::V1 => Backend::new(Arc::new(Kv1Store::new(client.clone(), config.mount))),
+    };
+    Ok(backend
+        .with_leases(Arc::new(VaultLeases::new(client.clone())))
+        .with_transit(Arc::new(VaultTransit::new(
+            client.clone(),
+            config.transit_mount,
+        )))
+        .with_credentials(Arc::new(VaultCredentials::new(client))))
 }
 
 /// Opens a `vault://` URI (see [`VaultConfig::from_uri_and_vars`]) for the registry.

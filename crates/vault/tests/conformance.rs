@@ -8,6 +8,7 @@ use ironsecrets_vault::KvVersion;
 #[tokio::test]
 async fn kv2_passes_the_conformance_suite() {
     let bao = OpenBao::start();
+    bao.run(&["secrets", "enable", "transit"]);
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
     let report = ironsecrets_testkit::run_all(&backend).await;
     eprintln!("{report}");
@@ -19,6 +20,7 @@ async fn kv2_passes_the_conformance_suite() {
 #[tokio::test]
 async fn kv1_passes_the_conformance_suite() {
     let bao = OpenBao::start();
+    bao.run(&["secrets", "enable", "transit"]);
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V1).await;
     let report = ironsecrets_testkit::run_all(&backend).await;
     eprintln!("{report}");
