@@ -40,8 +40,8 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use super::process::{
-    INSTALL_HINT, POLL_INTERVAL, PORT_ATTEMPTS, RunAs, START_TIMEOUT, Watchdog, chown, find_binary,
-    free_port, log_tail, make_temp_dir, random_hex, run_with_stdin, server_command,
+    Failure, INSTALL_HINT, POLL_INTERVAL, RunAs, START_TIMEOUT, Watchdog, chown, find_binary,
+    free_port, log_tail, make_temp_dir, random_hex, run_with_stdin, server_command, start_retrying,
 };
 
 /// The admin user's name.
@@ -78,18 +78,7 @@ impl MariaDb {
     pub fn start() -> MariaDb {
         let bins = Bins::find();
         let run_as = RunAs::for_server(&["mysql", "nobody"]);
-        let mut attempt = 1;
-        loop {
-            match MariaDb::try_start(&bins, run_as.as_ref()) {
-                Ok(db) => return db,
-                // Another process took the port between our probe and the bind.
-                Err(Failure::PortTaken) if attempt < PORT_ATTEMPTS => attempt += 1,
-                Err(Failure::PortTaken) => {
-                    panic!("MariaDB: every free port found was taken before it could bind")
-                }
-                Err(Failure::Other(message)) => panic!("{message}"),
-            }
-        }
+        start_retrying("MariaDB", || MariaDb::try_start(&bins, run_as.as_ref()))
     }
 
     /// One attempt: a new dir, data dir and port.
@@ -339,12 +328,6 @@ impl fmt::Debug for MariaDb {
             .field("dir", &self.dir)
             .finish()
     }
-}
-
-/// Why a start attempt failed.
-enum Failure {
-    PortTaken,
-    Other(String),
 }
 
 /// Paths of the MariaDB programs used.

@@ -36,8 +36,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use super::process::{
-    INSTALL_HINT, POLL_INTERVAL, PORT_ATTEMPTS, RunAs, START_TIMEOUT, Watchdog, chown, find_binary,
-    free_port, log_tail, make_temp_dir, random_hex, run_with_stdin, server_command,
+    Failure, INSTALL_HINT, POLL_INTERVAL, RunAs, START_TIMEOUT, Watchdog, chown, find_binary,
+    free_port, log_tail, make_temp_dir, random_hex, run_with_stdin, server_command, start_retrying,
 };
 
 /// The bootstrap superuser's name.
@@ -66,18 +66,7 @@ impl Postgres {
     pub fn start() -> Postgres {
         let bins = Bins::find();
         let run_as = RunAs::for_server(&["postgres", "nobody"]);
-        let mut attempt = 1;
-        loop {
-            match Postgres::try_start(&bins, run_as.as_ref()) {
-                Ok(pg) => return pg,
-                // Another process took the port between our probe and the bind.
-                Err(Failure::PortTaken) if attempt < PORT_ATTEMPTS => attempt += 1,
-                Err(Failure::PortTaken) => {
-                    panic!("PostgreSQL: every free port found was taken before it could bind")
-                }
-                Err(Failure::Other(message)) => panic!("{message}"),
-            }
-        }
+        start_retrying("PostgreSQL", || Postgres::try_start(&bins, run_as.as_ref()))
     }
 
     /// One attempt: a new dir, cluster and port.
@@ -367,12 +356,6 @@ impl fmt::Debug for Postgres {
             .field("dir", &self.dir)
             .finish()
     }
-}
-
-/// Why a start attempt failed.
-enum Failure {
-    PortTaken,
-    Other(String),
 }
 
 /// Paths of the PostgreSQL programs used.

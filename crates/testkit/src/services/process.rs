@@ -265,3 +265,33 @@ pub(crate) fn run_with_stdin(mut cmd: Command, input: &str) -> Result<String, St
         ))
     }
 }
+
+/// Why one attempt to start a server failed.
+pub(crate) enum Failure {
+    /// Another process took the free port between our probe and the server's bind.
+    PortTaken,
+    /// Anything else, with a message that ends the test.
+    Other(String),
+}
+
+/// Runs `attempt` until a server starts, retrying (up to [`PORT_ATTEMPTS`] times) only
+/// when another process took its port first; panics with the failure otherwise.
+pub(crate) fn start_retrying<T>(
+    server: &str,
+    mut attempt: impl FnMut() -> Result<T, Failure>,
+) -> T {
+    for _ in 1..PORT_ATTEMPTS {
+        match attempt() {
+            Ok(started) => return started,
+            Err(Failure::PortTaken) => continue,
+            Err(Failure::Other(message)) => panic!("{message}"),
+        }
+    }
+    match attempt() {
+        Ok(started) => started,
+        Err(Failure::PortTaken) => {
+            panic!("{server}: every free port found was taken before it could bind")
+        }
+        Err(Failure::Other(message)) => panic!("{message}"),
+    }
+}
