@@ -54,6 +54,16 @@ impl ApiRequest {
         }
     }
 
+    /// `PATCH path` with a JSON merge patch (RFC 7396) body, sent as
+    /// `application/merge-patch+json` (see [`VaultClient::send`]).
+    pub fn patch(path: impl Into<String>, body: serde_json::Value) -> Self {
+        ApiRequest {
+            method: RequestMethod::PATCH,
+            path: path.into(),
+            body: Some(body),
+        }
+    }
+
     /// `DELETE path`.
     pub fn delete(path: impl Into<String>) -> Self {
         ApiRequest {
@@ -84,6 +94,9 @@ impl Endpoint for ApiRequest {
             .transpose()
     }
 }
+
+/// The content type of Vault's PATCH requests (RFC 7396 JSON merge patch).
+const MERGE_PATCH: &str = "application/merge-patch+json";
 
 /// `name` (a role, key or other name from the caller) checked to be one path segment:
 /// not empty, not `.` or `..`, no `/`, `?`, `#`, `%`, whitespace or control character,
@@ -264,15 +277,24 @@ impl VaultClient {
     }
 
     /// Sends a vaultrs endpoint through vaultrs's middleware on our HTTP client and
-    /// returns the reply whatever its status; only transport failures are errors.
+    /// returns the reply whatever its status; only transport failures are errors. A
+    /// PATCH is sent as `application/merge-patch+json`, the only type Vault takes.
     pub(crate) async fn send<E: Endpoint>(&self, endpoint: E) -> Result<Reply> {
         let vault = self.vaultrs();
         let request = endpoint
             .with_middleware(&vault.middle)
             .request(&vault.http.base)
             .map_err(|e| errors::request_build(&e.to_string()))?;
-        let request = reqwest::Request::try_from(request)
+        let mut request = reqwest::Request::try_from(request)
             .map_err(|e| errors::request_build(&e.to_string()))?;
+        if request.method() == reqwest::Method::PATCH {
+            // Vault's PATCH endpoints take JSON merge patches only, and answer any other
+            // content type (rustify sets none) with 415.
+            request.headers_mut().insert(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static(MERGE_PATCH),
+            );
+        }
         let transport = |e| errors::transport(e, &self.inner.address, self.inner.timeout);
         let response = vault.http.http.execute(request).await.map_err(transport)?;
         let status = response.status().as_u16();

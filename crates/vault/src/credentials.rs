@@ -7,11 +7,13 @@ use ironsecrets_core::{
 };
 
 use crate::errors::BACKEND;
-use crate::{VaultClient, database, pki, ssh};
+use crate::{VaultClient, cloud, database, pki, ssh};
 
 /// Issues credentials from Vault's engines: database (dynamic and static roles), SSH
-/// (one-time passwords and signed keys) and PKI (certificates with their key). Other
-/// requests are Unsupported, naming the request. Debug shows the server address only.
+/// (one-time passwords and signed keys), PKI (certificates with their key) and the cloud
+/// engines (`Cloud`: AWS, Azure or Google Cloud, by the mount's engine type; see
+/// [`VaultCloud`](crate::cloud::VaultCloud)). Other requests are Unsupported, naming the
+/// request. Debug shows the server address only.
 #[derive(Clone, Debug)]
 pub struct VaultCredentials {
     client: VaultClient,
@@ -70,6 +72,11 @@ impl DynamicCredentials for VaultCredentials {
                 ttl,
             } => {
                 pki::issue_certificate(&self.client, &mount, &role, common_name, alt_names, ttl)
+                    .await
+            }
+            CredentialRequest::Cloud { mount, role, ttl } => {
+                cloud::VaultCloud::new(self.client.clone(), mount)
+                    .issue(&role, ttl)
                     .await
             }
             other => Err(unsupported(&other)),

@@ -147,18 +147,13 @@ impl Kv2Store {
             .call(request)
             .await
             .map_err(|e| cas_conflict(e, options.cas.as_ref()))?;
-        let written: SecretVersionMetadata = reply.data()?;
+        let written = written(reply.data()?)?;
         if options.metadata != MetadataUpdate::default() {
             let current = self.read_metadata(path).await?;
             self.write_metadata(path, &options.metadata, &current)
                 .await?;
         }
-        Ok(VersionInfo {
-            version: Version::from(written.version),
-            created_at: time(&written.created_time)?,
-            state: VersionState::Active,
-            stages: Vec::new(),
-        })
+        Ok(written)
     }
 
     async fn describe(&self, path: &str) -> Result<SecretMetadata> {
@@ -251,8 +246,18 @@ impl Kv2Store {
     }
 }
 
+/// The version a write (or patch) created, from Vault's answer.
+pub(crate) fn written(version: SecretVersionMetadata) -> Result<VersionInfo> {
+    Ok(VersionInfo {
+        version: Version::from(version.version),
+        created_at: time(&version.created_time)?,
+        state: VersionState::Active,
+        stages: Vec::new(),
+    })
+}
+
 /// A version number Vault understands: 1, 2, 3, ...
-fn number(version: &Version) -> Result<u64> {
+pub(crate) fn number(version: &Version) -> Result<u64> {
     version.number().filter(|n| *n > 0).ok_or_else(|| {
         Error::invalid_input(format!(
             "'{version}' is not a version number; KV v2 versions are 1, 2, 3, ..."
@@ -261,7 +266,7 @@ fn number(version: &Version) -> Result<u64> {
 }
 
 /// Vault's check-and-set refusal (a 400) as Conflict, saying what was expected.
-fn cas_conflict(err: Error, cas: Option<&Cas>) -> Error {
+pub(crate) fn cas_conflict(err: Error, cas: Option<&Cas>) -> Error {
     let refused = err.kind() == ErrorKind::InvalidInput
         && err
             .message()

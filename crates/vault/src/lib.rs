@@ -57,6 +57,8 @@
 //! with their time, destroyed ones Destroyed), `update_metadata`, `delete` (soft; the
 //! newest version by default), `undelete`, `destroy`, and `purge` (delete the metadata:
 //! every version, for good). Calls on a path that does not exist are NotFound.
+//! [`Kv2Store::patch`] (Vault-specific) merges fields into a map secret as a new version
+//! ([`KvPatch`]: set and remove fields, optional check-and-set).
 //!
 //! # KV v1
 //! One value per path, nothing else: `get`, `put`, `list`, `delete` and `purge` (both
@@ -82,6 +84,16 @@
 //! NotFound; one Vault reports past its expiry is LeaseExpired ([`VaultLeases`] lists
 //! each answer).
 //!
+//! # Cloud engines
+//! [`VaultCloud`] issues credentials from Vault's AWS (`creds`, `sts`), Azure (`creds`)
+//! and Google Cloud (roleset `token`, `key`) secrets engines, and `CredentialRequest::Cloud`
+//! reaches it: the request names no provider, so the mount's engine type, read from
+//! `sys/mounts/<mount>`, picks the engine (another type is Unsupported naming it, an
+//! empty path NotFound). OpenBao has none of these engines, so they are implemented
+//! from Vault's documented API and tested against recorded responses
+//! (`tests/recorded/`), not a live server; only the mount-type dispatch is tested live.
+//! What each call sends and returns is in [`cloud`].
+//!
 //! # Auth
 //! [`VaultClient::login`] with a [`Login`] (AppRole, userpass, JWT, Kubernetes, TLS
 //! certificate) swaps the issued token into the client and all its clones and returns
@@ -101,6 +113,7 @@
 
 pub mod auth;
 mod client;
+pub mod cloud;
 mod config;
 mod credentials;
 pub mod custom_metadata;
@@ -109,6 +122,7 @@ mod errors;
 mod health;
 mod kv1;
 mod kv2;
+mod kv2_patch;
 mod leases;
 mod list;
 pub mod pki;
@@ -121,6 +135,7 @@ pub mod value;
 
 pub use auth::{KUBERNETES_TOKEN_FILE, Login, TokenInfo, TokenLease};
 pub use client::VaultClient;
+pub use cloud::{AwsCredsRequest, CloudEngine, GcpKeyRequest, GcpSecretType, VaultCloud};
 pub use config::{
     DEFAULT_ADDRESS, DEFAULT_MOUNT, DEFAULT_TIMEOUT, KvVersion, TlsConfig, VaultConfig,
 };
@@ -129,6 +144,7 @@ pub use database::VaultDatabase;
 pub use health::{Health, HealthStatus};
 pub use kv1::{KV1_VERSION, Kv1Store};
 pub use kv2::Kv2Store;
+pub use kv2_patch::KvPatch;
 pub use leases::VaultLeases;
 pub use pki::{
     IssuedCertificate, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultPki,
