@@ -1,0 +1,42 @@
+//! Lease renewal and credential rotation for ironsecrets.
+//!
+//! A [`LeaseManager`] keeps any number of leases alive from one tokio task with a timer
+//! heap. Each lease comes from a [`LeaseSource`]: [`DynamicSource`] for any backend's
+//! dynamic credentials, [`VaultTokenSource`] (feature `vault`, on by default) for a Vault
+//! / OpenBao client's own token. The policy ([`LeaseConfig`]):
+//!
+//! - renew at 2/3 of the remaining ttl, ±10 % jitter, asking for the ttl the lease was
+//!   issued with;
+//! - when the lease cannot be extended — the server granted less than asked (max ttl
+//!   reached), it is not renewable, or renewal was refused (InvalidInput; NotFound and
+//!   LeaseExpired re-issue at once) — stop renewing and issue a new credential when 85 %
+//!   of the final window has passed (at least `reissue_lead` before its end), emit
+//!   [`LeaseEvent::Rotated`], and revoke the old lease just before it would end anyway
+//!   (or after `revoke_old_after`);
+//! - on errors back off exponentially (bounded by the time left, never below
+//!   `backoff_initial`); a lease that expires anyway emits [`LeaseEvent::Expired`] and
+//!   the manager keeps re-issuing;
+//! - child leases ([`LeaseManager::manage_child`]) are re-issued whenever their parent
+//!   (e.g. the token they were issued under) rotates.
+//!
+//! Events go to [`LeaseManager::subscribe`] and [`LeaseManager::on_event`] callbacks.
+//! Nothing here logs or prints a secret: credentials' Debug is redacted and error
+//! messages never hold values.
+#![deny(missing_docs)]
+
+mod config;
+mod dynamic;
+mod events;
+mod manager;
+mod schedule;
+mod source;
+#[cfg(feature = "vault")]
+mod vault_token;
+
+pub use config::LeaseConfig;
+pub use dynamic::DynamicSource;
+pub use events::LeaseEvent;
+pub use manager::{LeaseManager, ManagedLease};
+pub use source::LeaseSource;
+#[cfg(feature = "vault")]
+pub use vault_token::{ACCESSOR, TOKEN, VaultTokenSource};
