@@ -5,11 +5,13 @@
 //!
 //! ```text
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
+//! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
 //! ```
 
 mod local;
 mod machine;
 mod stats;
+mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +21,9 @@ pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str = "\
 usage: ironsecrets-bench local --out FILE [options]
+       ironsecrets-bench vault --out FILE [options]
 
+local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
   --dir DIR      where the store files are made (default: the system temp dir);
                  durable writes cost what this file system's fsync costs
@@ -27,12 +31,21 @@ usage: ironsecrets-bench local --out FILE [options]
   --gets N       measured gets (default 20000)
   --puts N       measured durable puts of new versions (default 3000)
   --opens N      measured store opens, the median is reported (default 5)
+
+vault: the Vault backend against vaultrs and raw HTTP, on a throwaway OpenBao
+       (`bao` on PATH): KV v2 read and transit encrypt
+  --out FILE         markdown report to write
+  --seq N            measured sequential operations per client (default 4000)
+  --concurrent N     measured concurrent operations per client (default 16000)
+  --in-flight N      concurrent tasks (default 16)
+  --warm-up N        operations per client and mode before measuring (default 200)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
+        Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -8,9 +8,14 @@ use crate::run::{self, Error, Result};
 /// Where `cargo xtask bench local` writes its report, relative to the workspace root.
 pub const DEFAULT_LOCAL_REPORT: &str = "docs/bench/local.md";
 
-/// `cargo xtask bench local --out FILE [-- ARGS]`.
-pub fn local(out: Option<&Path>, extra: &[String]) -> Result {
-    let out = report_path(out)?;
+/// Where `cargo xtask bench vault` writes its report, relative to the workspace root.
+pub const DEFAULT_VAULT_REPORT: &str = "docs/bench/vault.md";
+
+/// `cargo xtask bench <name> --out FILE [-- ARGS]`: runs benchmark `name` of the
+/// `ironsecrets-bench` program, writing its report to `out` (default: `default_report`
+/// in the workspace root).
+pub fn run(name: &str, default_report: &str, out: Option<&Path>, extra: &[String]) -> Result {
+    let out = report_path(out, default_report)?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
@@ -21,13 +26,13 @@ pub fn local(out: Option<&Path>, extra: &[String]) -> Result {
         "-p",
         "ironsecrets-bench",
         "--",
-        "local",
+        name,
         "--out",
     ]);
     command.arg(&out).args(extra);
     let runs = run::display(&command);
     run::step(
-        "bench local",
+        &format!("bench {name}"),
         &runs,
         "see the benchmark's output above",
         || run::status(command),
@@ -38,9 +43,9 @@ pub fn local(out: Option<&Path>, extra: &[String]) -> Result {
 
 /// The default report is in the workspace root; a path given on the command line is
 /// relative to the current directory.
-fn report_path(out: Option<&Path>) -> Result<PathBuf> {
+fn report_path(out: Option<&Path>, default_report: &str) -> Result<PathBuf> {
     let Some(out) = out else {
-        return Ok(run::repo_root().join(DEFAULT_LOCAL_REPORT));
+        return Ok(run::repo_root().join(default_report));
     };
     if out.is_absolute() {
         return Ok(out.to_owned());

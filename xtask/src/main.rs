@@ -3,7 +3,9 @@
 //! - `cargo xtask ci` installs what is missing, then runs format check, clippy, every
 //!   test and the quickstart example, failing fast.
 //! - `cargo xtask bench local` runs the embedded-store benchmark in release mode and
-//!   writes a markdown report (default `docs/bench/local.md`).
+//!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
+//!   does the same for the Vault backend against a throwaway OpenBao (default
+//!   `docs/bench/vault.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
@@ -42,16 +44,20 @@ enum Command {
 #[derive(Subcommand)]
 enum BenchCommand {
     /// The embedded store (LocalStore) against raw SQLite: get, durable put, open
-    Local(LocalBenchArgs),
+    Local(BenchArgs),
+    /// The Vault backend against direct vaultrs and raw HTTP on a throwaway OpenBao
+    /// (needs `bao` on PATH): KV v2 read and transit encrypt, sequential and concurrent
+    Vault(BenchArgs),
 }
 
 #[derive(Args)]
-struct LocalBenchArgs {
-    /// Where to write the markdown report [default: docs/bench/local.md in the
+struct BenchArgs {
+    /// Where to write the markdown report [default: docs/bench/<benchmark>.md in the
     /// workspace root]
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Extra arguments for the benchmark program, after `--` (e.g. `-- --dir /mnt/disk`)
+    /// Extra arguments for the benchmark program, after `--` (e.g. `-- --dir /mnt/disk`
+    /// for local, `-- --seq 5000` for vault)
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
 }
@@ -60,7 +66,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Ci => ci::run(),
-        Command::Bench(BenchCommand::Local(args)) => bench::local(args.out.as_deref(), &args.args),
+        Command::Bench(command) => {
+            let (name, default_report, args) = match command {
+                BenchCommand::Local(args) => ("local", bench::DEFAULT_LOCAL_REPORT, args),
+                BenchCommand::Vault(args) => ("vault", bench::DEFAULT_VAULT_REPORT, args),
+            };
+            bench::run(name, default_report, args.out.as_deref(), &args.args)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
