@@ -81,7 +81,9 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Vault says the token is invalid or missing), 404 NotFound, 405 Unsupported,
 /// 412 Unavailable (a standby catching up, retryable), 429 RateLimited (retryable,
 /// honouring `Retry-After`), 502/503/504 Unavailable (sealed, standby, proxy), other
-/// statuses Unexpected.
+/// statuses Unexpected. A token renewal refused because the token reached its max TTL
+/// (which OpenBao answers with a 500) is InvalidInput: retrying cannot help, logging in
+/// again does.
 pub(crate) fn from_status(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
     let said = vault_messages(body);
     let lower = said.to_ascii_lowercase();
@@ -93,6 +95,9 @@ pub(crate) fn from_status(status: u16, retry_after: Option<Duration>, body: &[u8
         }
         403 => (ErrorKind::PermissionDenied, "permission denied"),
         404 => (ErrorKind::NotFound, "not found"),
+        500 if lower.contains("past the max ttl") => {
+            (ErrorKind::InvalidInput, "the token reached its max TTL")
+        }
         405 => (
             ErrorKind::Unsupported,
             "this mount does not support the operation",
@@ -241,6 +246,13 @@ mod tests {
             ErrorKind::Unavailable
         );
         assert_eq!(kind(500, "{}"), ErrorKind::Unexpected);
+        assert_eq!(
+            kind(
+                500,
+                r#"{"errors":["1 error occurred:\n\t* past the max TTL, cannot renew\n\n"]}"#
+            ),
+            ErrorKind::InvalidInput
+        );
     }
 
     #[test]
