@@ -28,6 +28,8 @@ mod config;
 mod dynamic;
 mod events;
 mod manager;
+#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
+mod pool;
 mod schedule;
 mod source;
 #[cfg(feature = "vault")]
@@ -37,6 +39,8 @@ pub use config::LeaseConfig;
 pub use dynamic::DynamicSource;
 pub use events::LeaseEvent;
 pub use manager::{LeaseManager, ManagedLease};
+#[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
+pub use pool::{ConnectOptions, PASSWORD, RotatingDatabase, RotatingPool, RotationStats, USERNAME};
 pub use source::LeaseSource;
 #[cfg(feature = "vault")]
 pub use vault_token::{ACCESSOR, TOKEN, VaultTokenSource};
