@@ -13,6 +13,9 @@
 //!   of the final window has passed (at least `reissue_lead` before its end), emit
 //!   [`LeaseEvent::Rotated`], and revoke the old lease just before it would end anyway
 //!   (or after `revoke_old_after`);
+//! - a re-issue that returns the same secret (a static credential such as a Vault static
+//!   role's password, which the server replaces on its own schedule) is not a rotation: the
+//!   manager asks again when it ends, then every `backoff_initial` until it changes;
 //! - on errors back off exponentially (bounded by the time left, never below
 //!   `backoff_initial`); a lease that expires anyway emits [`LeaseEvent::Expired`] and
 //!   the manager keeps re-issuing;

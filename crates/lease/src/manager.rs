@@ -687,6 +687,20 @@ impl Scheduler {
         entry.busy = false;
         entry.reissue_requested = false;
         match result {
+            Ok(credential) if credential.data == entry.credential.borrow().data => {
+                // The same secret again: a static credential (e.g. a Vault static role's
+                // password) that the server has not rotated yet. Ask again when it ends,
+                // then every `backoff_initial` until the server has replaced it.
+                entry.set_lease(&credential.lease);
+                let ttl = credential.lease.ttl;
+                entry.expires = (!ttl.is_zero()).then(|| now + ttl);
+                let delay = if ttl.is_zero() {
+                    config.backoff_initial
+                } else {
+                    ttl
+                };
+                self.timers.wake(entry, key, now + delay);
+            }
             Ok(credential) => {
                 let old_left = entry.remaining(now).unwrap_or_default();
                 let new = Arc::new(credential);

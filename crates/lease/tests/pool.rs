@@ -1,56 +1,359 @@
-//! `RotatingPool` against a real OpenBao and PostgreSQL: a query loop at about 200
-//! queries/s across several rotations loses no query, leaves no session of a revoked
-//! role, and every old lease is revoked.
+//! `RotatingPool` against a real OpenBao with PostgreSQL and MariaDB: a query loop at
+//! about 200 queries/s across several rotations loses no query, leaves no session of a
+//! revoked user, and every old lease is revoked. The same pool follows a static role
+//! whose password OpenBao rotates on its own schedule.
 
-#![cfg(all(feature = "vault", feature = "sqlx-postgres"))]
+#![cfg(all(feature = "vault", feature = "sqlx-postgres", feature = "sqlx-mysql"))]
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ironsecrets_core::{Backend, CredentialRequest, ErrorKind, SecretValue};
 use ironsecrets_lease::{
-    DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource, RotatingPool,
+    DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource, ManagedLease,
+    RotatingDatabase, RotatingPool, RotationStats,
 };
+use ironsecrets_testkit::services::mariadb::MariaDb;
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
-use ironsecrets_vault::database::USERNAME;
+use ironsecrets_vault::database::{PASSWORD, USERNAME};
 use ironsecrets_vault::{KvVersion, VaultConfig, VaultDatabase};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::time::{Instant, sleep};
 
 const MOUNT: &str = "db-engine";
-const CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
-                      VALID UNTIL '{{expiration}}';";
+const PG_CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
+                         VALID UNTIL '{{expiration}}';";
+const MYSQL_CREATE: &[&str] = &[
+    "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
+    "GRANT SELECT ON *.* TO '{{name}}'@'%';",
+];
+const MYSQL_REVOKE: &str = "DROP USER '{{name}}'@'%';";
 const SEC: Duration = Duration::from_secs(1);
 
-async fn open(bao: &OpenBao) -> Backend {
-    let mount = bao.enable_kv(2);
-    ironsecrets_vault::open(VaultConfig {
-        address: bao.addr(),
-        token: Some(bao.root_token().into()),
-        mount,
-        kv_version: KvVersion::V2,
-        timeout: 2 * SEC,
-        ..VaultConfig::default()
-    })
-    .await
-    .unwrap()
+/// An OpenBao with the database engine at [`MOUNT`], and a backend opened as root.
+struct Rig {
+    _bao: OpenBao,
+    backend: Backend,
+    admin: VaultDatabase,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let bao = OpenBao::start();
+        bao.run(&["secrets", "enable", &format!("-path={MOUNT}"), "database"]);
+        let backend = ironsecrets_vault::open(VaultConfig {
+            address: bao.addr(),
+            token: Some(bao.root_token().into()),
+            mount: bao.enable_kv(2),
+            kv_version: KvVersion::V2,
+            timeout: 2 * SEC,
+            ..VaultConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = backend
+            .native::<ironsecrets_vault::Kv2Store>()
+            .unwrap()
+            .client()
+            .clone();
+        let admin = VaultDatabase::new(client, MOUNT.to_owned());
+        Rig {
+            _bao: bao,
+            backend,
+            admin,
+        }
+    }
+
+    /// A manager (the pool, not the manager, revokes old leases) managing `request`, and
+    /// the old credentials of each rotation as (lease id, username, password).
+    async fn manage(&self, request: CredentialRequest) -> Managed {
+        let manager = LeaseManager::new(LeaseConfig {
+            revoke_old_after: Some(600 * SEC),
+            ..LeaseConfig::default()
+        });
+        let rotated: Rotations = Arc::default();
+        let sink = Arc::clone(&rotated);
+        manager.on_event(move |event| {
+            if let LeaseEvent::Rotated { old, .. } = event {
+                let field = |name| old.data.get(name).unwrap().expose_str().unwrap().to_owned();
+                sink.lock()
+                    .unwrap()
+                    .push((old.lease.id.clone(), field(USERNAME), field(PASSWORD)));
+            }
+        });
+        let source: Arc<dyn LeaseSource> =
+            Arc::new(DynamicSource::new(self.backend.clone(), request));
+        let lease = manager.manage("db", Arc::clone(&source)).await.unwrap();
+        Managed {
+            manager,
+            source,
+            lease,
+            rotated,
+        }
+    }
+}
+
+type Rotations = Arc<Mutex<Vec<(String, String, String)>>>;
+
+struct Managed {
+    manager: LeaseManager,
+    source: Arc<dyn LeaseSource>,
+    lease: ManagedLease,
+    rotated: Rotations,
+}
+
+fn dynamic_role() -> CredentialRequest {
+    CredentialRequest::Database {
+        mount: MOUNT.into(),
+        role: "app".into(),
+    }
+}
+
+/// 4 workers × one query every 20 ms ≈ 200 queries/s for `duration`; asserts that no
+/// query failed and returns how many succeeded.
+async fn load<F, Fut>(duration: Duration, query: F) -> u64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), sqlx::Error>> + Send,
+{
+    let ok = Arc::new(AtomicU64::new(0));
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let end = Instant::now() + duration;
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (query, ok, errors) = (query.clone(), ok.clone(), errors.clone());
+        workers.push(tokio::spawn(async move {
+            let mut next = Instant::now();
+            while Instant::now() < end {
+                match query().await {
+                    Ok(()) => {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(err) => errors.lock().unwrap().push(err.to_string()),
+                }
+                next += Duration::from_millis(20);
+                tokio::time::sleep_until(next).await;
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let errors = errors.lock().unwrap();
+    assert!(errors.is_empty(), "{} failed queries: {errors:?}", errors.len());
+    ok.load(Ordering::Relaxed)
+}
+
+/// Waits until no old generation is draining, then checks that every rotation's old
+/// lease was revoked once drained (none at the deadline).
+async fn assert_all_drained<DB: RotatingDatabase>(
+    pool: &RotatingPool<DB>,
+    rotations: usize,
+) -> RotationStats {
+    let deadline = Instant::now() + 10 * SEC;
+    while pool.stats().draining > 0 {
+        assert!(Instant::now() < deadline, "{:?}", pool.stats());
+        sleep(SEC / 10).await;
+    }
+    let stats = pool.stats();
+    assert_eq!(stats.revoked_drained, rotations as u64, "{stats:?}");
+    assert_eq!(stats.revoked_at_deadline, 0, "{stats:?}");
+    stats
+}
+
+/// Every old lease is gone from the server.
+async fn assert_revoked(backend: &Backend, rotated: &[(String, String, String)]) {
+    let leases = backend.leases().unwrap();
+    for (id, _, _) in rotated {
+        let err = leases.lookup(id).await.expect_err("old lease still exists");
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    }
+}
+
+fn quoted_users(rotated: &[(String, String, String)]) -> String {
+    let users: Vec<String> = rotated.iter().map(|(_, u, _)| format!("'{u}'")).collect();
+    users.join(",")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_pool_rotates_under_load_without_failed_queries() {
-    let bao = OpenBao::start();
+    let rig = Rig::start().await;
     let pg = Postgres::start();
-    bao.run(&["secrets", "enable", &format!("-path={MOUNT}"), "database"]);
-    let backend = open(&bao).await;
-    let client = backend
-        .native::<ironsecrets_vault::Kv2Store>()
-        .unwrap()
-        .client()
-        .clone();
-    let admin = VaultDatabase::new(client, MOUNT.to_owned());
-    admin
+    configure_postgres(&rig, &pg).await;
+    rig.admin
+        .create_role("app", "pg", &[PG_CREATE], &[], 3 * SEC, 6 * SEC)
+        .await
+        .unwrap();
+    let managed = rig.manage(dynamic_role()).await;
+    let pool = RotatingPool::connect(
+        managed.lease,
+        managed.source,
+        pg_options(&pg),
+        PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(5 * SEC),
+    )
+    .await
+    .unwrap();
+
+    let sql = pool.pool().clone();
+    let ok = load(20 * SEC, move || {
+        let sql = sql.clone();
+        async move {
+            let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&sql).await?;
+            assert_eq!(one, 1);
+            Ok(())
+        }
+    })
+    .await;
+    assert!(ok >= 3000, "only {ok} queries");
+
+    let rotated = managed.rotated.lock().unwrap().clone();
+    assert!(rotated.len() >= 3, "{} rotations", rotated.len());
+    let stats = assert_all_drained(&pool, rotated.len()).await;
+    assert_revoked(&rig.backend, &rotated).await;
+    let sessions = pg.psql(&format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
+         AND (usename IS NULL OR usename IN ({}))",
+        quoted_users(&rotated)
+    ));
+    assert_eq!(sessions, "0", "sessions of revoked roles remain");
+    eprintln!("{ok} queries, {} rotations, {stats:?}", rotated.len());
+
+    pool.close().await;
+    managed.manager.shutdown(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mariadb_pool_rotates_under_load_without_failed_queries() {
+    let rig = Rig::start().await;
+    let db = MariaDb::start();
+    rig.admin
+        .configure_connection(
+            "maria",
+            "mysql-database-plugin",
+            &db.vault_connection_url(),
+            db.admin_user(),
+            &SecretValue::from(db.password()),
+            &["*"],
+        )
+        .await
+        .unwrap();
+    rig.admin
+        .create_role("app", "maria", MYSQL_CREATE, &[MYSQL_REVOKE], 3 * SEC, 6 * SEC)
+        .await
+        .unwrap();
+    let managed = rig.manage(dynamic_role()).await;
+    let pool = RotatingPool::connect(
+        managed.lease,
+        managed.source,
+        MySqlConnectOptions::new().host("127.0.0.1").port(db.port()),
+        MySqlPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(5 * SEC),
+    )
+    .await
+    .unwrap();
+
+    let sql = pool.pool().clone();
+    let ok = load(20 * SEC, move || {
+        let sql = sql.clone();
+        async move {
+            let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(&sql).await?;
+            assert_eq!(one, 1);
+            Ok(())
+        }
+    })
+    .await;
+    assert!(ok >= 3000, "only {ok} queries");
+
+    let rotated = managed.rotated.lock().unwrap().clone();
+    assert!(rotated.len() >= 3, "{} rotations", rotated.len());
+    let stats = assert_all_drained(&pool, rotated.len()).await;
+    assert_revoked(&rig.backend, &rotated).await;
+    let users = quoted_users(&rotated);
+    let sessions = db.sql(&format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN ({users})"
+    ));
+    assert_eq!(sessions, "0", "sessions of revoked users remain");
+    let accounts = db.sql(&format!(
+        "SELECT COUNT(*) FROM mysql.user WHERE User IN ({users})"
+    ));
+    assert_eq!(accounts, "0", "revoked users still exist");
+    eprintln!("{ok} queries, {} rotations, {stats:?}", rotated.len());
+
+    pool.close().await;
+    managed.manager.shutdown(true).await;
+}
+
+/// A static role keeps its user; OpenBao replaces the password every 5 s. The manager
+/// notices each new password (an unchanged one is not a rotation), the pool moves its
+/// connections over, and no query fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_pool_follows_a_static_role_without_failed_queries() {
+    let rig = Rig::start().await;
+    let pg = Postgres::start();
+    configure_postgres(&rig, &pg).await;
+    pg.psql("CREATE ROLE static_app WITH LOGIN PASSWORD 'before-vault'");
+    rig.admin
+        .create_static_role("static", "pg", "static_app", 5 * SEC)
+        .await
+        .unwrap();
+    let managed = rig
+        .manage(CredentialRequest::DatabaseStatic {
+            mount: MOUNT.into(),
+            role: "static".into(),
+        })
+        .await;
+    let pool = RotatingPool::connect(
+        managed.lease,
+        managed.source,
+        pg_options(&pg),
+        PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(5 * SEC),
+    )
+    .await
+    .unwrap();
+
+    let sql = pool.pool().clone();
+    let ok = load(22 * SEC, move || {
+        let sql = sql.clone();
+        async move {
+            let user: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(&sql)
+                .await?;
+            assert_eq!(user, "static_app");
+            Ok(())
+        }
+    })
+    .await;
+    assert!(ok >= 3000, "only {ok} queries");
+
+    let rotated = managed.rotated.lock().unwrap().clone();
+    assert!(rotated.len() >= 2, "{} rotations", rotated.len());
+    let mut passwords: Vec<&str> = rotated.iter().map(|(_, _, p)| p.as_str()).collect();
+    passwords.dedup();
+    assert_eq!(passwords.len(), rotated.len(), "a rotation kept the password");
+    for (id, user, password) in &rotated {
+        assert!(id.is_empty(), "a static credential has no lease id");
+        assert_eq!(user, "static_app");
+        let login = pg.try_psql_as(user, password, "postgres", "SELECT 1");
+        assert!(login.is_err(), "a replaced password still logs in");
+    }
+    let stats = assert_all_drained(&pool, rotated.len()).await;
+    eprintln!("{ok} queries, {} rotations, {stats:?}", rotated.len());
+
+    pool.close().await;
+    managed.manager.shutdown(false).await;
+}
+
+async fn configure_postgres(rig: &Rig, pg: &Postgres) {
+    rig.admin
         .configure_connection(
             "pg",
             "postgresql-database-plugin",
@@ -61,113 +364,11 @@ async fn postgres_pool_rotates_under_load_without_failed_queries() {
         )
         .await
         .unwrap();
-    admin
-        .create_role("app", "pg", &[CREATE], &[], 3 * SEC, 6 * SEC)
-        .await
-        .unwrap();
+}
 
-    // The pool, not the manager, revokes old leases.
-    let manager = LeaseManager::new(LeaseConfig {
-        revoke_old_after: Some(600 * SEC),
-        ..LeaseConfig::default()
-    });
-    let rotated: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let sink = Arc::clone(&rotated);
-    manager.on_event(move |event| {
-        if let LeaseEvent::Rotated { old, .. } = event {
-            let user = old.data.get(USERNAME).unwrap().expose_str().unwrap();
-            sink.lock()
-                .unwrap()
-                .push((old.lease.id.clone(), user.to_owned()));
-        }
-    });
-    let source: Arc<dyn LeaseSource> = Arc::new(DynamicSource::new(
-        backend.clone(),
-        CredentialRequest::Database {
-            mount: MOUNT.into(),
-            role: "app".into(),
-        },
-    ));
-    let lease = manager.manage("db", Arc::clone(&source)).await.unwrap();
-    let base = PgConnectOptions::new()
+fn pg_options(pg: &Postgres) -> PgConnectOptions {
+    PgConnectOptions::new()
         .host("127.0.0.1")
         .port(pg.port())
-        .database("postgres");
-    let pool = RotatingPool::connect(
-        lease,
-        source,
-        base,
-        PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(5 * SEC),
-    )
-    .await
-    .unwrap();
-
-    // 4 workers × one query every 20 ms ≈ 200 queries/s for 20 s.
-    let ok = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
-    let end = Instant::now() + 20 * SEC;
-    let mut workers = Vec::new();
-    for _ in 0..4 {
-        let pool = pool.pool().clone();
-        let (ok, failed, errors) = (ok.clone(), failed.clone(), errors.clone());
-        workers.push(tokio::spawn(async move {
-            let mut next = Instant::now();
-            while Instant::now() < end {
-                match sqlx::query_scalar::<_, i32>("SELECT 1")
-                    .fetch_one(&pool)
-                    .await
-                {
-                    Ok(1) => ok.fetch_add(1, Ordering::Relaxed),
-                    other => {
-                        errors.lock().unwrap().push(format!("{other:?}"));
-                        failed.fetch_add(1, Ordering::Relaxed)
-                    }
-                };
-                next += Duration::from_millis(20);
-                tokio::time::sleep_until(next).await;
-            }
-        }));
-    }
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let ok = ok.load(Ordering::Relaxed);
-    let failed = failed.load(Ordering::Relaxed);
-    assert_eq!(failed, 0, "{:?}", errors.lock().unwrap());
-    assert!(ok >= 3000, "only {ok} queries");
-
-    // Every rotation drained and revoked.
-    let deadline = Instant::now() + 10 * SEC;
-    while pool.stats().draining > 0 {
-        assert!(Instant::now() < deadline, "{:?}", pool.stats());
-        sleep(SEC / 10).await;
-    }
-    let stats = pool.stats();
-    let rotated = rotated.lock().unwrap().clone();
-    assert!(rotated.len() >= 3, "{} rotations; {stats:?}", rotated.len());
-    // Old generations still draining at the last check may be the latest rotation only.
-    assert!(
-        stats.revoked_drained + stats.revoked_at_deadline >= rotated.len() as u64,
-        "{stats:?}"
-    );
-    assert_eq!(stats.revoked_at_deadline, 0, "{stats:?}");
-    let leases = backend.leases().unwrap();
-    for (id, _) in &rotated {
-        let err = leases.lookup(id).await.expect_err("old lease still exists");
-        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    }
-    let users: Vec<String> = rotated.iter().map(|(_, u)| format!("'{u}'")).collect();
-    let sessions = pg.psql(&format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
-         AND (usename IS NULL OR usename IN ({}))",
-        users.join(",")
-    ));
-    assert_eq!(sessions, "0", "sessions of revoked roles remain");
-    eprintln!("{ok} queries, {} rotations, {stats:?}", rotated.len());
-
-    pool.close().await;
-    manager.shutdown(true).await;
+        .database("postgres")
 }
