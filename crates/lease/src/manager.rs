@@ -61,7 +61,9 @@ pub struct LeaseManager {
     next_key: AtomicU64,
 }
 
-/// One managed lease: the current credential (always the newest) and its lease.
+/// One managed lease: the current credential (always the newest) and its lease. Cheap to
+/// clone; clones are handles on the same lease (`stop` on one stops it for all).
+#[derive(Clone)]
 pub struct ManagedLease {
     key: u64,
     name: Arc<str>,

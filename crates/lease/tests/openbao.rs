@@ -4,21 +4,22 @@
 
 #![cfg(feature = "vault")]
 
+mod common;
+
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use ironsecrets_core::{Backend, CredentialRequest, Lease, LeasedCredential, Result, SecretValue};
-use ironsecrets_lease::{
-    DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource, VaultTokenSource,
-};
+use ironsecrets_core::{Backend, CredentialRequest, LeasedCredential, SecretValue};
+use ironsecrets_lease::{DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, VaultTokenSource};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{PASSWORD, USERNAME};
 use ironsecrets_vault::{KvVersion, Login, VaultClient, VaultConfig, VaultDatabase};
 use tokio::time::{Instant, sleep};
+
+use common::{Counting, events, record, until};
 
 const MOUNT: &str = "db-engine";
 const CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
@@ -114,75 +115,6 @@ fn login(credential: &LeasedCredential) -> (String, String) {
             .to_owned()
     };
     (field(USERNAME), field(PASSWORD))
-}
-
-/// Every event with the time it came.
-type Log = Arc<Mutex<Vec<(Instant, LeaseEvent)>>>;
-
-fn record(manager: &LeaseManager) -> Log {
-    let log = Log::default();
-    let sink = Arc::clone(&log);
-    manager.on_event(move |event| sink.lock().unwrap().push((Instant::now(), event.clone())));
-    log
-}
-
-fn events(log: &Log) -> Vec<(Instant, LeaseEvent)> {
-    log.lock().unwrap().clone()
-}
-
-/// Waits (at most `limit`) until `done` holds for the log.
-async fn until(log: &Log, limit: Duration, done: impl Fn(&[(Instant, LeaseEvent)]) -> bool) {
-    let end = Instant::now() + limit;
-    while !done(&events(log)) {
-        assert!(
-            Instant::now() < end,
-            "timed out; events: {:#?}",
-            events(log)
-        );
-        sleep(SEC / 5).await;
-    }
-}
-
-/// A renewal: lease id, increment asked, ttl granted (`None`: failed).
-type Renewal = (String, Option<Duration>, Option<Duration>);
-
-/// Wraps a real source, recording each renewal: lease id, increment asked, ttl granted.
-struct Counting {
-    inner: Arc<dyn LeaseSource>,
-    renewals: Mutex<Vec<Renewal>>,
-    calls: AtomicUsize,
-}
-
-impl Counting {
-    fn new(inner: impl LeaseSource) -> Arc<Counting> {
-        Arc::new(Counting {
-            inner: Arc::new(inner),
-            renewals: Mutex::default(),
-            calls: AtomicUsize::new(0),
-        })
-    }
-}
-
-#[async_trait]
-impl LeaseSource for Counting {
-    async fn issue(&self) -> Result<LeasedCredential> {
-        self.inner.issue().await
-    }
-
-    async fn renew(&self, lease: &Lease, increment: Option<Duration>) -> Result<Lease> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let result = self.inner.renew(lease, increment).await;
-        let granted = result.as_ref().ok().map(|l| l.ttl);
-        self.renewals
-            .lock()
-            .unwrap()
-            .push((lease.id.clone(), increment, granted));
-        result
-    }
-
-    async fn revoke(&self, lease: &Lease) -> Result<()> {
-        self.inner.revoke(lease).await
-    }
 }
 
 #[tokio::test]

@@ -1,9 +1,12 @@
 //! `RotatingPool` against a real OpenBao with PostgreSQL and MariaDB: a query loop at
 //! about 200 queries/s across several rotations loses no query, leaves no session of a
 //! revoked user, and every old lease is revoked. The same pool follows a static role
-//! whose password OpenBao rotates on its own schedule.
+//! whose password OpenBao rotates on its own schedule, and keeps serving while OpenBao is
+//! killed and restarted.
 
 #![cfg(all(feature = "vault", feature = "sqlx-postgres", feature = "sqlx-mysql"))]
+
+mod common;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +27,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::time::{Instant, sleep};
 
+use common::{Counting, Log, record, until};
+
 const MOUNT: &str = "db-engine";
 const PG_CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
                          VALID UNTIL '{{expiration}}';";
@@ -36,14 +41,17 @@ const SEC: Duration = Duration::from_secs(1);
 
 /// An OpenBao with the database engine at [`MOUNT`], and a backend opened as root.
 struct Rig {
-    _bao: OpenBao,
+    bao: OpenBao,
     backend: Backend,
     admin: VaultDatabase,
 }
 
 impl Rig {
     async fn start() -> Rig {
-        let bao = OpenBao::start();
+        Rig::on(OpenBao::start()).await
+    }
+
+    async fn on(bao: OpenBao) -> Rig {
         bao.run(&["secrets", "enable", &format!("-path={MOUNT}"), "database"]);
         let backend = ironsecrets_vault::open(VaultConfig {
             address: bao.addr(),
@@ -62,7 +70,7 @@ impl Rig {
             .clone();
         let admin = VaultDatabase::new(client, MOUNT.to_owned());
         Rig {
-            _bao: bao,
+            bao,
             backend,
             admin,
         }
@@ -71,10 +79,17 @@ impl Rig {
     /// A manager (the pool, not the manager, revokes old leases) managing `request`, and
     /// the old credentials of each rotation as (lease id, username, password).
     async fn manage(&self, request: CredentialRequest) -> Managed {
+        let source = Arc::new(DynamicSource::new(self.backend.clone(), request));
+        self.manage_source(source).await
+    }
+
+    async fn manage_source(&self, source: Arc<dyn LeaseSource>) -> Managed {
         let manager = LeaseManager::new(LeaseConfig {
             revoke_old_after: Some(600 * SEC),
+            call_timeout: 2 * SEC,
             ..LeaseConfig::default()
         });
+        let log = record(&manager);
         let rotated: Rotations = Arc::default();
         let sink = Arc::clone(&rotated);
         manager.on_event(move |event| {
@@ -85,14 +100,13 @@ impl Rig {
                     .push((old.lease.id.clone(), field(USERNAME), field(PASSWORD)));
             }
         });
-        let source: Arc<dyn LeaseSource> =
-            Arc::new(DynamicSource::new(self.backend.clone(), request));
         let lease = manager.manage("db", Arc::clone(&source)).await.unwrap();
         Managed {
             manager,
             source,
             lease,
             rotated,
+            log,
         }
     }
 }
@@ -104,6 +118,7 @@ struct Managed {
     source: Arc<dyn LeaseSource>,
     lease: ManagedLease,
     rotated: Rotations,
+    log: Log,
 }
 
 fn dynamic_role() -> CredentialRequest {
@@ -144,7 +159,11 @@ where
         worker.await.unwrap();
     }
     let errors = errors.lock().unwrap();
-    assert!(errors.is_empty(), "{} failed queries: {errors:?}", errors.len());
+    assert!(
+        errors.is_empty(),
+        "{} failed queries: {errors:?}",
+        errors.len()
+    );
     ok.load(Ordering::Relaxed)
 }
 
@@ -244,7 +263,14 @@ async fn mariadb_pool_rotates_under_load_without_failed_queries() {
         .await
         .unwrap();
     rig.admin
-        .create_role("app", "maria", MYSQL_CREATE, &[MYSQL_REVOKE], 3 * SEC, 6 * SEC)
+        .create_role(
+            "app",
+            "maria",
+            MYSQL_CREATE,
+            &[MYSQL_REVOKE],
+            3 * SEC,
+            6 * SEC,
+        )
         .await
         .unwrap();
     let managed = rig.manage(dynamic_role()).await;
@@ -338,7 +364,11 @@ async fn postgres_pool_follows_a_static_role_without_failed_queries() {
     assert!(rotated.len() >= 2, "{} rotations", rotated.len());
     let mut passwords: Vec<&str> = rotated.iter().map(|(_, _, p)| p.as_str()).collect();
     passwords.dedup();
-    assert_eq!(passwords.len(), rotated.len(), "a rotation kept the password");
+    assert_eq!(
+        passwords.len(),
+        rotated.len(),
+        "a rotation kept the password"
+    );
     for (id, user, password) in &rotated {
         assert!(id.is_empty(), "a static credential has no lease id");
         assert_eq!(user, "static_app");
@@ -350,6 +380,96 @@ async fn postgres_pool_follows_a_static_role_without_failed_queries() {
 
     pool.close().await;
     managed.manager.shutdown(false).await;
+}
+
+/// OpenBao (with file storage) is killed while the pool serves and restarted 8 s later:
+/// queries go on over the connections already open, the manager calls the dead server
+/// only a few times (backing off), and after the restart it renews the same lease and a
+/// rotation moves the pool to a new credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_pool_keeps_serving_while_openbao_is_killed_and_restarted() {
+    let mut rig = Rig::on(OpenBao::start_persistent()).await;
+    let pg = Postgres::start();
+    configure_postgres(&rig, &pg).await;
+    rig.admin
+        .create_role("app", "pg", &[PG_CREATE], &[], 12 * SEC, 120 * SEC)
+        .await
+        .unwrap();
+    let request = DynamicSource::new(rig.backend.clone(), dynamic_role());
+    let source = Counting::new(request);
+    let managed = rig.manage_source(source.clone()).await;
+    let lease = managed.lease.clone();
+    let first_id = lease.lease().id;
+    let pool = RotatingPool::connect(
+        managed.lease,
+        managed.source,
+        pg_options(&pg),
+        PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(5 * SEC),
+    )
+    .await
+    .unwrap();
+    let sql = pool.pool().clone();
+    let queries = tokio::spawn(load(18 * SEC, move || {
+        let sql = sql.clone();
+        async move {
+            let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&sql).await?;
+            assert_eq!(one, 1);
+            Ok(())
+        }
+    }));
+
+    sleep(SEC).await;
+    rig.bao.kill();
+    let before = source.calls.load(Ordering::SeqCst);
+    sleep(8 * SEC).await;
+    let while_down = source.calls.load(Ordering::SeqCst) - before;
+    let down_renewals = source.renewals.lock().unwrap().len();
+    tokio::task::block_in_place(|| rig.bao.restart());
+    let restarted_at = Instant::now();
+
+    // A renewal of the same lease succeeds after the restart.
+    until(&managed.log, 15 * SEC, |events| {
+        events.iter().any(|(at, event)| {
+            *at > restarted_at
+                && matches!(event, LeaseEvent::Renewed { lease, .. } if lease.id == first_id)
+        })
+    })
+    .await;
+    let renewals = source.renewals.lock().unwrap().clone();
+    assert!(
+        renewals[..down_renewals]
+            .iter()
+            .all(|(_, _, granted)| granted.is_none()),
+        "a renewal succeeded while the server was down: {renewals:?}"
+    );
+    assert!(
+        while_down >= 1,
+        "no renewal was tried while the server was down"
+    );
+    assert!(
+        while_down <= 5,
+        "{while_down} renewal calls in 8 s of downtime"
+    );
+
+    // A rotation after the restart issues a new credential and the pool moves to it.
+    lease.rotate();
+    until(&managed.log, 15 * SEC, |events| {
+        events
+            .iter()
+            .any(|(_, event)| matches!(event, LeaseEvent::Rotated { .. }))
+    })
+    .await;
+    let ok = queries.await.unwrap();
+    assert!(ok >= 2500, "only {ok} queries");
+    let rotated = managed.rotated.lock().unwrap().clone();
+    let stats = assert_all_drained(&pool, rotated.len()).await;
+    assert_revoked(&rig.backend, &rotated).await;
+    eprintln!("{ok} queries, {while_down} renewal calls while down, {stats:?}");
+
+    pool.close().await;
+    managed.manager.shutdown(true).await;
 }
 
 async fn configure_postgres(rig: &Rig, pg: &Postgres) {

