@@ -719,24 +719,7 @@ fn report(
         );
     }
 
-    let _ = writeln!(w, "\n## Machine\n");
-    let _ = writeln!(w, "| | |\n|---|---|");
-    for (key, value) in [
-        ("date", machine.date.clone()),
-        ("git rev", machine.git_rev.clone()),
-        ("CPU", machine.cpu_model.clone()),
-        ("nproc", machine.nproc.to_string()),
-        ("memory", machine.memory.clone()),
-        ("OS", machine.kernel.clone()),
-        ("rustc", machine.rustc.clone()),
-        ("store files on", file_system.to_owned()),
-        (
-            "load average (1/5/15 min) before / after",
-            format!("{} / {load_after}", machine.load_before),
-        ),
-    ] {
-        let _ = writeln!(w, "| {key} | {value} |");
-    }
+    w.push_str(&machine.section(&[("store files on", file_system.to_owned())], load_after));
     let _ = writeln!(
         w,
         "\nReproduce: `cargo xtask bench local` (report: `docs/bench/local.md`; `--out FILE` writes elsewhere, `-- --dir DIR` puts the store files on another file system)."

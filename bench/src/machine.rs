@@ -38,6 +38,32 @@ impl Machine {
     }
 }
 
+impl Machine {
+    /// The report's "Machine" section: these facts, the `extra` rows (server, file system,
+    /// ...), and the load average before and after (`load_after`).
+    pub fn section(&self, extra: &[(&str, String)], load_after: &str) -> String {
+        let mut rows = vec![
+            ("date", self.date.clone()),
+            ("git rev", self.git_rev.clone()),
+            ("CPU", self.cpu_model.clone()),
+            ("nproc", self.nproc.to_string()),
+            ("memory", self.memory.clone()),
+            ("OS", self.kernel.clone()),
+            ("rustc", self.rustc.clone()),
+        ];
+        rows.extend(extra.iter().cloned());
+        rows.push((
+            "load average (1/5/15 min) before / after",
+            format!("{} / {load_after}", self.load_before),
+        ));
+        let mut md = String::from("\n## Machine\n\n| | |\n|---|---|\n");
+        for (key, value) in rows {
+            md.push_str(&format!("| {key} | {value} |\n"));
+        }
+        md
+    }
+}
+
 fn unknown() -> String {
     "unknown".to_owned()
 }

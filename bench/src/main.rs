@@ -6,8 +6,11 @@
 //! ```text
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
+//! ironsecrets-bench lease --out FILE [--leases N] [--seconds N] [--latency-ms N]
 //! ```
 
+mod alloc;
+mod lease;
 mod local;
 mod machine;
 mod stats;
@@ -16,12 +19,17 @@ mod vault;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Counts live heap bytes, for the memory figures.
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
 /// What a benchmark function returns.
 pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str = "\
 usage: ironsecrets-bench local --out FILE [options]
        ironsecrets-bench vault --out FILE [options]
+       ironsecrets-bench lease --out FILE [options]
 
 local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
@@ -39,6 +47,12 @@ vault: the Vault backend against vaultrs and raw HTTP, on a throwaway OpenBao
   --concurrent N     measured concurrent operations per client (default 16000)
   --in-flight N      concurrent tasks (default 16)
   --warm-up N        operations per client and mode before measuring (default 200)
+
+lease: the lease scheduler keeping many leases alive on a simulated backend
+  --out FILE         markdown report to write
+  --leases N         leases managed (default 10000)
+  --seconds N        measured run time, at least 10 (default 30)
+  --latency-ms N     the simulated backend's answer time (default 1)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +60,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
         Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
+        Some("lease") => lease::Config::parse(&args[1..]).and_then(lease::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -929,27 +929,13 @@ fn report(
     let _ = writeln!(w, "\n## Why\n");
     why(w, figures, &misses, in_flight);
 
-    let _ = writeln!(w, "\n## Machine\n");
-    let _ = writeln!(w, "| | |\n|---|---|");
-    for (key, value) in [
-        ("date", machine.date.clone()),
-        ("git rev", machine.git_rev.clone()),
-        ("CPU", machine.cpu_model.clone()),
-        ("nproc", machine.nproc.to_string()),
-        ("memory", machine.memory.clone()),
-        ("OS", machine.kernel.clone()),
-        ("rustc", machine.rustc.clone()),
-        (
+    w.push_str(&machine.section(
+        &[(
             "server",
             format!("{bao_version}, `bao server -dev` (in memory) on 127.0.0.1, plain http"),
-        ),
-        (
-            "load average (1/5/15 min) before / after",
-            format!("{} / {load_after}", machine.load_before),
-        ),
-    ] {
-        let _ = writeln!(w, "| {key} | {value} |");
-    }
+        )],
+        load_after,
+    ));
     let _ = writeln!(
         w,
         "\nReproduce: `cargo xtask bench vault` (needs `bao` on PATH; report: \

@@ -1,6 +1,5 @@
 //! Secret values: bytes that are wiped on drop and never printed.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use zeroize::Zeroizing;
@@ -79,9 +78,11 @@ impl From<&[u8]> for SecretValue {
 }
 
 /// A key/value secret (a Vault KV map, a JSON object in AWS): field names are plain,
-/// field values are [`SecretValue`]s. Stored as a JSON object of strings.
+/// field values are [`SecretValue`]s. Stored as a JSON object of strings. Kept as a
+/// vector sorted by name: secrets have a handful of fields, and a credential held per
+/// lease stays small.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretMap(BTreeMap<String, SecretValue>);
+pub struct SecretMap(Vec<(String, SecretValue)>);
 
 impl SecretMap {
     /// An empty map.
@@ -91,17 +92,27 @@ impl SecretMap {
 
     /// Sets a field.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<SecretValue>) {
-        self.0.insert(key.into(), value.into());
+        let key = key.into();
+        let value = value.into();
+        match self.position(&key) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
     }
 
     /// A field's value.
     pub fn get(&self, key: &str) -> Option<&SecretValue> {
-        self.0.get(key)
+        self.position(key).ok().map(|at| &self.0[at].1)
+    }
+
+    /// Where `key` is, or where it would go.
+    fn position(&self, key: &str) -> std::result::Result<usize, usize> {
+        self.0.binary_search_by(|(name, _)| name.as_str().cmp(key))
     }
 
     /// Field names, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.0.iter().map(|(k, _)| k.as_str())
     }
 
     /// Fields, sorted by name.
@@ -158,18 +169,18 @@ impl SecretMap {
 impl fmt::Debug for SecretMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|k| (k, REDACTED)))
+            .entries(self.keys().map(|k| (k, REDACTED)))
             .finish()
     }
 }
 
 impl<K: Into<String>, V: Into<SecretValue>> FromIterator<(K, V)> for SecretMap {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        SecretMap(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        let mut map = SecretMap::new();
+        for (key, value) in iter {
+            map.insert(key, value);
+        }
+        map
     }
 }
 
@@ -178,6 +189,18 @@ mod tests {
     use super::*;
 
     const CANARY: &str = "canary-7f3a9c";
+
+    #[test]
+    fn map_fields_are_sorted_and_a_name_set_twice_keeps_the_last_value() {
+        let mut map: SecretMap = [("user", "a"), ("host", "h"), ("user", "b")]
+            .into_iter()
+            .collect();
+        map.insert("db", "d");
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["db", "host", "user"]);
+        assert_eq!(map.get("user").unwrap().expose(), b"b");
+        assert!(map.get("password").is_none());
+        assert_eq!(map.len(), 3);
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

@@ -68,7 +68,6 @@ pub struct ManagedLease {
     key: u64,
     name: Arc<str>,
     credential: watch::Receiver<Arc<LeasedCredential>>,
-    lease: Arc<Mutex<Lease>>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
@@ -141,16 +140,8 @@ impl LeaseManager {
         let credential = call(&self.config, source.issue()).await?;
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let name: Arc<str> = name.into();
-        let lease = Arc::new(Mutex::new(credential.lease.clone()));
         let (sender, receiver) = watch::channel(Arc::new(credential));
-        let entry = Entry::new(
-            &self.config,
-            Arc::clone(&name),
-            source,
-            sender,
-            Arc::clone(&lease),
-            parent,
-        );
+        let entry = Entry::new(&self.config, Arc::clone(&name), source, sender, parent);
         self.commands
             .send(Command::Add(key, Box::new(entry)))
             .map_err(|_| stopped())?;
@@ -158,7 +149,6 @@ impl LeaseManager {
             key,
             name,
             credential: receiver,
-            lease,
             commands: self.commands.clone(),
         })
     }
@@ -203,18 +193,15 @@ impl ManagedLease {
         &self.name
     }
 
-    /// The current credential: the newest issued. Its `lease` is as issued; see
-    /// [`lease`](Self::lease) for the latest renewal.
+    /// The current credential: the newest issued, with its lease as last granted (issue
+    /// or renewal).
     pub fn current(&self) -> Arc<LeasedCredential> {
         Arc::clone(&self.credential.borrow())
     }
 
     /// The current lease as last granted (issue or renewal).
     pub fn lease(&self) -> Lease {
-        self.lease
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.credential.borrow().lease.clone()
     }
 
     /// A receiver that sees each new credential (one change per rotation).
@@ -280,8 +267,6 @@ struct Entry {
     name: Arc<str>,
     source: Arc<dyn LeaseSource>,
     credential: watch::Sender<Arc<LeasedCredential>>,
-    shared_lease: Arc<Mutex<Lease>>,
-    lease: Lease,
     expires: Option<Instant>,
     requested: Option<Duration>,
     phase: Phase,
@@ -299,7 +284,6 @@ impl Entry {
         name: Arc<str>,
         source: Arc<dyn LeaseSource>,
         credential: watch::Sender<Arc<LeasedCredential>>,
-        shared_lease: Arc<Mutex<Lease>>,
         parent: Option<u64>,
     ) -> Entry {
         let lease = credential.borrow().lease.clone();
@@ -307,8 +291,6 @@ impl Entry {
             name,
             source,
             credential,
-            shared_lease,
-            lease: lease.clone(),
             expires: None,
             requested: None,
             phase: Phase::Renewing,
@@ -337,12 +319,19 @@ impl Entry {
         self.expired_reported = false;
     }
 
+    fn lease(&self) -> Lease {
+        self.credential.borrow().lease.clone()
+    }
+
+    /// Records a renewal in the current credential without notifying watchers: a renewal
+    /// is not a new credential.
     fn set_lease(&mut self, lease: &Lease) {
-        self.lease = lease.clone();
-        *self
-            .shared_lease
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = lease.clone();
+        self.credential.send_if_modified(|current| {
+            if current.lease != *lease {
+                Arc::make_mut(current).lease = lease.clone();
+            }
+            false
+        });
     }
 
     /// Time left on the lease (`None` once expired or for a lease that never expires).
@@ -378,7 +367,8 @@ struct Timers {
 
 enum Job {
     Wake(u64),
-    RevokeOld(OldLease),
+    /// Boxed: most jobs are wakes, and the timer map holds one per lease.
+    RevokeOld(Box<OldLease>),
 }
 
 struct OldLease {
@@ -437,12 +427,13 @@ impl Timers {
 enum Outcome {
     Renewed(u64, Result<Lease>),
     Issued(u64, Result<LeasedCredential>),
-    RevokedOld(OldLease, Result<()>),
+    RevokedOld(Box<OldLease>, Result<()>),
 }
 
 struct Scheduler {
     config: Arc<LeaseConfig>,
-    entries: HashMap<u64, Entry>,
+    /// Boxed: the map keeps spare capacity, and an entry is a few hundred bytes.
+    entries: HashMap<u64, Box<Entry>>,
     timers: Timers,
     pending: FuturesUnordered<Pending>,
     out: Emitter,
@@ -529,8 +520,7 @@ impl Scheduler {
     async fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
-            Command::Add(key, entry) => {
-                let mut entry = *entry;
+            Command::Add(key, mut entry) => {
                 if let Some(delay) = entry.next_delay(&self.config, now) {
                     self.timers.wake(&mut entry, key, now + delay);
                 }
@@ -546,7 +536,7 @@ impl Scheduler {
                             &self.out,
                             &entry.name,
                             &entry.source,
-                            &entry.lease,
+                            &entry.lease(),
                         )
                         .await;
                     }
@@ -598,7 +588,7 @@ impl Scheduler {
         let config = Arc::clone(&self.config);
         let pending: Pending = match entry.phase {
             Phase::Renewing => {
-                let lease = entry.lease.clone();
+                let lease = entry.lease();
                 let increment = entry.requested;
                 Box::pin(async move {
                     let result = call(&config, source.renew(&lease, increment)).await;
@@ -707,7 +697,7 @@ impl Scheduler {
                 let old_left = entry.remaining(now).unwrap_or_default();
                 let new = Arc::new(credential);
                 let old = entry.credential.send_replace(Arc::clone(&new));
-                let old_lease = entry.lease.clone();
+                let old_lease = old.lease.clone();
                 entry.issued(&config, &new.lease);
                 if let Some(delay) = entry.next_delay(&config, now) {
                     self.timers.wake(entry, key, now + delay);
@@ -761,10 +751,10 @@ impl Scheduler {
             lease,
             attempts: 0,
         };
-        self.timers.add(at, Job::RevokeOld(old));
+        self.timers.add(at, Job::RevokeOld(Box::new(old)));
     }
 
-    fn revoked_old(&mut self, mut old: OldLease, result: Result<()>) {
+    fn revoked_old(&mut self, mut old: Box<OldLease>, result: Result<()>) {
         match result {
             Ok(()) => self.emit(LeaseEvent::Revoked {
                 name: old.name,
@@ -797,9 +787,9 @@ impl Scheduler {
                 revoke_now(&self.config, &self.out, &old.name, &old.source, &old.lease).await;
             }
         }
-        let entries: Vec<Entry> = self.entries.drain().map(|(_, entry)| entry).collect();
+        let entries: Vec<Box<Entry>> = self.entries.drain().map(|(_, entry)| entry).collect();
         // Children first: revoking a parent token may revoke them along with it.
-        let (children, parents): (Vec<Entry>, Vec<Entry>) =
+        let (children, parents): (Vec<Box<Entry>>, Vec<Box<Entry>>) =
             entries.into_iter().partition(|e| e.parent.is_some());
         for entry in children.iter().chain(&parents) {
             revoke_now(
@@ -807,7 +797,7 @@ impl Scheduler {
                 &self.out,
                 &entry.name,
                 &entry.source,
-                &entry.lease,
+                &entry.lease(),
             )
             .await;
         }

@@ -28,6 +28,8 @@ pub const PASSWORD: &str = "password";
 const TICK: Duration = Duration::from_millis(50);
 /// An old lease is revoked this long before it would end, even if connections remain.
 const REVOKE_MARGIN: Duration = Duration::from_millis(500);
+/// How long connections of a replaced credential without a lease may take to return.
+const UNLEASED_DRAIN: Duration = Duration::from_secs(60);
 /// A revocation taking longer than this is abandoned for this tick.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -183,7 +185,9 @@ struct Draining {
 ///   (`after_release`) or are taken from the idle queue (`before_acquire`); idle ones are
 ///   swept every 50 ms while a generation drains. A query in flight is never interrupted;
 /// - when an old credential has no connection left, its lease is revoked through
-///   `source`; at the latest 500 ms before the old lease ends it is revoked anyway.
+///   `source`; at the latest 500 ms before the old lease ends it is revoked anyway. A
+///   static role's credential has no lease: its password was replaced by the server,
+///   sessions logged in with it stay valid, and its connections retire the same way.
 ///
 /// The pool sets `after_connect`, `before_acquire` and `after_release` (replacing any set
 /// on the options given) and disables `idle_timeout` and `max_lifetime`, so connections
@@ -316,6 +320,18 @@ fn fields(credential: &LeasedCredential) -> Result<(String, String), sqlx::Error
     Ok((field(USERNAME)?, field(PASSWORD)?))
 }
 
+/// When an old generation's lease is revoked even with connections left: just before it
+/// ends. A credential without a lease id (a static role's replaced password) has nothing
+/// to revoke and its sessions stay valid, so its connections get [`UNLEASED_DRAIN`].
+fn drain_deadline(lease: &Lease) -> Instant {
+    if lease.id.is_empty() {
+        return Instant::now() + UNLEASED_DRAIN;
+    }
+    ends_at(lease)
+        .checked_sub(REVOKE_MARGIN)
+        .unwrap_or_else(Instant::now)
+}
+
 /// The instant `lease` ends, at the latest.
 fn ends_at(lease: &Lease) -> Instant {
     let left = (lease.expires_at() - chrono::Utc::now())
@@ -360,7 +376,7 @@ async fn run<DB: RotatingDatabase>(
                 let old_lease = std::mem::replace(&mut current, new.lease.clone());
                 draining.push(Draining {
                     generation: old_generation,
-                    deadline: ends_at(&old_lease).checked_sub(REVOKE_MARGIN).unwrap_or_else(Instant::now),
+                    deadline: drain_deadline(&old_lease),
                     lease: old_lease,
                 });
                 tracing::debug!(lease = %lease.name(), generation = old_generation + 1, "pool rotated");
