@@ -1,6 +1,7 @@
-//! `cargo xtask ci`: requirements, then format, lint, test and the quickstart, in an
-//! order that builds each thing once (clippy and the tests share the dev profile and the
-//! one target directory; the tests build the quickstart example that the last step runs).
+//! `cargo xtask ci`: requirements, then format, lint, test, the quickstart and the
+//! rotating-pool example, in an order that builds each thing once (clippy and the tests
+//! share the dev profile and the one target directory; the tests build the examples that
+//! the last steps run).
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,19 @@ const STEPS: &[Step] = &[
         name: "quickstart",
         args: &["run", "-p", "ironsecrets", "--example", "quickstart"],
         hint: "the README's first command must keep working",
+    },
+    Step {
+        name: "pool example",
+        args: &[
+            "run",
+            "-p",
+            "ironsecrets-lease",
+            "--example",
+            "rotating_pool_service",
+            "--",
+            "15",
+        ],
+        hint: "the rotating-pool example must serve every request across rotations",
     },
 ];
 
