@@ -3,57 +3,78 @@
 //! share the dev profile and the one target directory; the tests build the examples that
 //! the last steps run).
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::requirements;
 use crate::run::{self, Result, seconds};
 
-/// One CI step: a cargo command and what to do when it fails.
+/// One CI step: what it runs and what to do when it fails.
 struct Step {
     name: &'static str,
-    args: &'static [&'static str],
+    runs: Runs,
     hint: &'static str,
+}
+
+/// What a step runs.
+enum Runs {
+    /// `cargo <args>`.
+    Cargo(&'static [&'static str]),
+    /// An example the test step built (`cargo test` builds every example with the
+    /// workspace's features), run directly with these arguments: `cargo run -p` would
+    /// rebuild its dependencies with that one package's features.
+    Example(&'static str, &'static [&'static str]),
+}
+
+impl Runs {
+    fn command(&self) -> Command {
+        match self {
+            Runs::Cargo(args) => run::cargo(*args),
+            Runs::Example(name, args) => {
+                let target = std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| run::repo_root().join("target"));
+                let mut command = Command::new(target.join("debug/examples").join(name));
+                command.args(*args).current_dir(run::repo_root());
+                command
+            }
+        }
+    }
 }
 
 const STEPS: &[Step] = &[
     Step {
         name: "format",
-        args: &["fmt", "--all", "--", "--check"],
+        runs: Runs::Cargo(&["fmt", "--all", "--", "--check"]),
         hint: "run `cargo fmt --all` and commit the result",
     },
     Step {
         name: "clippy",
-        args: &[
+        runs: Runs::Cargo(&[
             "clippy",
             "--workspace",
             "--all-targets",
             "--",
             "-D",
             "warnings",
-        ],
+        ]),
         hint: "fix the warnings above (they are errors in CI)",
     },
     Step {
         name: "test",
-        args: &["test", "--workspace"],
+        runs: Runs::Cargo(&["test", "--workspace"]),
         hint: "see the failing tests above",
     },
     Step {
         name: "quickstart",
-        args: &["run", "-p", "ironsecrets", "--example", "quickstart"],
-        hint: "the README's first command must keep working",
+        runs: Runs::Example("quickstart", &[]),
+        hint: "the README's first command (`cargo run -p ironsecrets --example quickstart`) \
+               must keep working",
     },
     Step {
         name: "pool example",
-        args: &[
-            "run",
-            "-p",
-            "ironsecrets-lease",
-            "--example",
-            "rotating_pool_service",
-            "--",
-            "15",
-        ],
+        runs: Runs::Example("rotating_pool_service", &["15"]),
         hint: "the rotating-pool example must serve every request across rotations",
     },
 ];
@@ -85,7 +106,7 @@ fn run_steps(done: &mut Vec<(&'static str, Duration)>) -> Result {
     )?;
     done.push(("requirements", took));
     for (index, step) in STEPS.iter().enumerate() {
-        let command = run::cargo(step.args);
+        let command = step.runs.command();
         let label = format!("[{}/{count}] {}", index + 2, step.name);
         let runs = run::display(&command);
         let took = run::step(&label, &runs, step.hint, || run::status(command))?;
