@@ -4,8 +4,9 @@
 //! letters, digits, `_` and `-`, keys starting with a letter), while ironsecrets tags
 //! are free text. So the tags live, exactly, as one JSON object in the annotation
 //! [`TAGS_ANNOTATION`], and the rotation policy as JSON in [`ROTATION_ANNOTATION`].
-//! Tags that happen to be valid labels are also written as labels, so they can be
-//! used in GCP filters and billing reports; labels are never read back when the
+//! Tags that happen to be valid labels are also written as labels (up to GCP's 64 per
+//! secret), so they can be used in GCP filters and billing reports; labels set by other
+//! tools are never overwritten, and labels are never read back when the
 //! annotation is present. A secret made by another tool (no annotation) reads its
 //! labels as tags. Other annotations and labels set by other tools are kept.
 
@@ -20,6 +21,8 @@ pub const ROTATION_ANNOTATION: &str = "ironsecrets.dev/rotation";
 
 /// Longest label key or value GCP accepts.
 const MAX_LABEL_LEN: usize = 63;
+/// Most labels GCP accepts on one secret.
+const MAX_LABELS: usize = 64;
 
 /// A secret's annotations and labels.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,11 +71,15 @@ impl Annotated {
             }
             let json = serde_json::to_string(tags).expect("a string map serializes");
             self.annotations.insert(TAGS_ANNOTATION.to_owned(), json);
-            self.labels.extend(
-                tags.iter()
-                    .filter(|(k, v)| is_label(k, true) && is_label(v, false))
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
+            let room = MAX_LABELS.saturating_sub(self.labels.len());
+            let mirrored: Vec<_> = tags
+                .iter()
+                .filter(|(k, v)| is_label(k, true) && is_label(v, false))
+                .filter(|(k, _)| !self.labels.contains_key(*k))
+                .take(room)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            self.labels.extend(mirrored);
             changed = true;
         }
         if let Some(rotation) = &update.rotation {
@@ -148,6 +155,24 @@ mod tests {
             ])
         );
         assert_eq!(a.annotations["other/x"], "y");
+    }
+
+    #[test]
+    fn mirrored_labels_stop_at_the_limit_and_never_overwrite_foreign_ones() {
+        let mut a = Annotated::default();
+        a.labels.insert("env".into(), "theirs".into());
+        let many: BTreeMap<String, String> = (0..100)
+            .map(|i| (format!("k{i:03}"), "v".to_owned()))
+            .collect();
+        let mut wanted = many.clone();
+        wanted.insert("env".into(), "ours".into());
+        a.apply(&MetadataUpdate {
+            tags: Some(wanted.clone()),
+            ..MetadataUpdate::default()
+        });
+        assert_eq!(a.labels.len(), MAX_LABELS);
+        assert_eq!(a.labels["env"], "theirs");
+        assert_eq!(a.tags().unwrap(), wanted);
     }
 
     #[test]

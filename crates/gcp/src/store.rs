@@ -79,6 +79,31 @@ impl GcpStore {
         Ok(())
     }
 
+    /// Writes tags and rotation policy into the secret's annotations and labels, on
+    /// condition of the etag just read (a concurrent change fails with Conflict).
+    async fn update_annotations(&self, path: &str, update: &MetadataUpdate) -> Result<()> {
+        let name = self.secret_name(path)?;
+        let secret = self.get_secret(&name).await?;
+        let mut annotated = Annotated {
+            annotations: secret.annotations.clone(),
+            labels: secret.labels.clone(),
+        };
+        if !annotated.apply(update) {
+            return Ok(());
+        }
+        let changed = secret
+            .set_annotations(annotated.annotations)
+            .set_labels(annotated.labels);
+        self.client
+            .update_secret()
+            .set_secret(changed)
+            .set_update_mask(FieldMask::default().set_paths(["annotations", "labels"]))
+            .send()
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
     async fn add_version(&self, secret: &str, value: &SecretValue) -> Result<SecretVersion> {
         self.client
             .add_secret_version()
@@ -293,7 +318,7 @@ impl SecretStore for GcpStore {
                 other => other?,
             };
             if !created && options.metadata != MetadataUpdate::default() {
-                self.update_metadata(path, options.metadata).await?;
+                self.update_annotations(path, &options.metadata).await?;
             }
             Ok(version_info(&added))
         };
@@ -381,29 +406,10 @@ impl SecretStore for GcpStore {
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        let run = async {
-            unsupported_max_versions(&update, "update_metadata")?;
-            let name = self.secret_name(path)?;
-            let secret = self.get_secret(&name).await?;
-            let mut annotated = Annotated {
-                annotations: secret.annotations.clone(),
-                labels: secret.labels.clone(),
-            };
-            if annotated.apply(&update) {
-                let changed = secret
-                    .set_annotations(annotated.annotations)
-                    .set_labels(annotated.labels);
-                self.client
-                    .update_secret()
-                    .set_secret(changed)
-                    .set_update_mask(FieldMask::default().set_paths(["annotations", "labels"]))
-                    .send()
-                    .await
-                    .map_err(map_error)?;
-            }
-            Ok(())
-        };
-        run.await.map_err(context("update_metadata", path))?;
+        unsupported_max_versions(&update, "update_metadata")?;
+        self.update_annotations(path, &update)
+            .await
+            .map_err(context("update_metadata", path))?;
         self.metadata(path).await
     }
 
