@@ -21,5 +21,5 @@ mod versions;
 pub use client::connect;
 pub use config::{GcpConfig, GcpCredentials, PROJECT_ENV};
 pub use errors::map_error;
-pub use store::GcpStore;
+pub use store::{GcpStore, MAX_VALUE_LEN};
 pub use uri::{open, open_uri};

@@ -27,6 +27,8 @@ use crate::{GcpConfig, connect};
 
 /// Secrets and versions listed per request.
 const PAGE_SIZE: i32 = 250;
+/// Largest value GCP stores in one version (64 KiB).
+pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
 /// The Secret Manager secret store of one project.
 #[derive(Clone, Debug)]
@@ -287,6 +289,13 @@ impl SecretStore for GcpStore {
     ) -> Result<VersionInfo> {
         let run = async {
             let secret = self.secret_name(path)?;
+            if value.len() > MAX_VALUE_LEN {
+                return Err(Error::invalid_input(format!(
+                    "the value is {} bytes; GCP Secret Manager stores at most {MAX_VALUE_LEN} \
+                     bytes (64 KiB) per version",
+                    value.len()
+                )));
+            }
             unsupported_max_versions(&options.metadata, "put")?;
             let mut created = false;
             match options.cas {

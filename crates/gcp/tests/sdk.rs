@@ -72,6 +72,13 @@ async fn invalid_paths_and_versions_fail_before_any_request() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("numbers from 1"), "{err}");
+    let too_big = vec![b'x'; ironsecrets_gcp::MAX_VALUE_LEN + 1];
+    let err = store
+        .put("app/big", too_big.into(), PutOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("at most 65536 bytes"), "{err}");
     let err = store.list("a//").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
