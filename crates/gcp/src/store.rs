@@ -187,6 +187,28 @@ impl GcpStore {
         Ok((response.name, SecretValue::new(data.to_vec())))
     }
 
+    async fn get_version(&self, name: String) -> Result<SecretVersion> {
+        self.client
+            .get_secret_version()
+            .set_name(name)
+            .send()
+            .await
+            .map_err(map_error)
+    }
+
+    /// The value and the version metadata (for its creation time) of version `name`,
+    /// requested in parallel so a read costs one round trip.
+    async fn read(&self, name: String) -> Result<(SecretVersion, SecretValue)> {
+        let (accessed, version) = tokio::join!(self.access(name.clone()), self.get_version(name));
+        let (resolved, value) = accessed?;
+        let version = version?;
+        if version.name == resolved {
+            return Ok((version, value));
+        }
+        // `latest` moved between the two requests: describe the version that was read.
+        Ok((self.get_version(resolved).await?, value))
+    }
+
     /// Applies `change` (disable, enable, destroy) to each version; the newest when
     /// `versions` is empty.
     async fn each_version<F, Fut>(&self, path: &str, versions: &[Version], change: F) -> Result<()>
@@ -197,12 +219,8 @@ impl GcpStore {
         let secret = self.secret_name(path)?;
         let names = if versions.is_empty() {
             let latest = self
-                .client
-                .get_secret_version()
-                .set_name(format!("{secret}/versions/latest"))
-                .send()
-                .await
-                .map_err(map_error)?;
+                .get_version(format!("{secret}/versions/latest"))
+                .await?;
             vec![latest.name]
         } else {
             versions
@@ -253,27 +271,20 @@ impl SecretStore for GcpStore {
         let run = async {
             let secret = self.secret_name(path)?;
             let name = self.resolve(&secret, &selector).await?;
-            let (name, value) = match self.access(name).await {
+            let (version, value) = match self.read(name).await {
                 Err(e) if e.kind() == ErrorKind::Conflict => {
                     if selector != VersionSelector::Latest {
                         return Err(Error::not_found(format!(
                             "version {selector:?} is deleted (disabled or destroyed)"
                         )));
                     }
-                    self.access(self.newest_enabled(&secret).await?).await?
+                    self.read(self.newest_enabled(&secret).await?).await?
                 }
                 other => other?,
             };
-            let version = self
-                .client
-                .get_secret_version()
-                .set_name(name.clone())
-                .send()
-                .await
-                .map_err(map_error)?;
             Ok(Secret {
                 path: path.to_owned(),
-                version: version_of(&name),
+                version: version_of(&version.name),
                 created_at: time(version.create_time.as_ref()),
                 value,
             })
