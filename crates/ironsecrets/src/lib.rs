@@ -17,6 +17,8 @@ mod rotation_report;
 
 pub use client::Client;
 pub use ironsecrets_core::*;
+#[cfg(feature = "gcp")]
+pub use ironsecrets_gcp as gcp;
 #[cfg(feature = "local")]
 pub use ironsecrets_local as local;
 #[cfg(feature = "vault")]

