@@ -67,9 +67,11 @@
 mod config;
 mod describe;
 mod errors;
+mod kms;
 mod list;
 mod rotation;
 mod store;
+mod sts;
 mod tags;
 mod time;
 mod value;
@@ -81,21 +83,26 @@ use ironsecrets_core::{Backend, BackendFuture, Result, StoreUri};
 
 pub use config::{AwsConfig, SCHEME};
 pub use describe::AwsSecretDescription;
+pub use kms::KmsTransit;
 pub use list::ListQuery;
 pub use rotation::{RotationRequest, RotationSchedule};
 pub use store::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, AwsSecretsStore, BACKEND};
+pub use sts::StsCredentials;
 
 /// The largest secret value Secrets Manager stores, in bytes.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 
-/// Opens the backend: Secrets Manager as the store.
+/// Opens the backend: Secrets Manager as the store, KMS as transit, STS as dynamic
+/// credentials, all on one resolved AWS configuration.
 pub async fn open(config: &AwsConfig) -> Result<Backend> {
     let sdk = config.load().await?;
     let store = Arc::new(AwsSecretsStore::new(
         aws_sdk_secretsmanager::Client::new(&sdk),
         config.recovery_window_days,
     ));
-    Ok(Backend::new(store))
+    Ok(Backend::new(store)
+        .with_transit(Arc::new(KmsTransit::new(aws_sdk_kms::Client::new(&sdk))))
+        .with_credentials(Arc::new(StsCredentials::new(aws_sdk_sts::Client::new(&sdk)))))
 }
 
 /// Opens the backend a `aws-sm://` URI names (the registry's factory).

@@ -23,10 +23,15 @@ async fn read(store: &dyn SecretStore, path: &str, selector: VersionSelector) ->
 #[tokio::test]
 async fn passes_the_conformance_suite() {
     let backend = common::backend().await;
-    // Secrets Manager refuses empty values (see `empty_value_is_refused`).
+    // Left out, each for a documented AWS limit tested in its own test:
+    // - round_trip_empty: Secrets Manager stores no empty value (`empty_value_is_refused`);
+    // - transit_rotation: KMS ciphertexts carry no key version and KMS has no minimum
+    //   decryption version (rotation: `kms_sts::encrypt_decrypt_rewrap_and_data_keys_round_trip`);
+    // - transit_hmac: KMS MACs need an HMAC key, not an AES one (`kms_sts::sign_verify_and_mac`).
+    const LEFT_OUT: [&str; 3] = ["round_trip_empty", "transit_rotation", "transit_hmac"];
     let checks: Vec<_> = ironsecrets_testkit::CHECKS
         .iter()
-        .filter(|c| c.name != "round_trip_empty")
+        .filter(|c| !LEFT_OUT.contains(&c.name))
         .copied()
         .collect();
     let report = ironsecrets_testkit::run_checks(&backend, &checks).await;
