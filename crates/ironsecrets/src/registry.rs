@@ -13,6 +13,8 @@ pub fn registry() -> Registry {
     registry.register("local", ironsecrets_local::open_uri);
     #[cfg(feature = "vault")]
     registry.register("vault", ironsecrets_vault::open_uri);
+    #[cfg(feature = "aws")]
+    registry.register("aws-sm", ironsecrets_aws::open_uri);
     registry
 }
 
