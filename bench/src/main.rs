@@ -6,8 +6,10 @@
 //! ```text
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
+//! ironsecrets-bench aws --out FILE [--seq N] [--concurrent N] [--in-flight N] [--cached N]
 //! ```
 
+mod aws;
 mod local;
 mod machine;
 mod stats;
@@ -22,6 +24,7 @@ pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 const USAGE: &str = "\
 usage: ironsecrets-bench local --out FILE [options]
        ironsecrets-bench vault --out FILE [options]
+       ironsecrets-bench aws --out FILE [options]
 
 local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
@@ -39,6 +42,14 @@ vault: the Vault backend against vaultrs and raw HTTP, on a throwaway OpenBao
   --concurrent N     measured concurrent operations per client (default 16000)
   --in-flight N      concurrent tasks (default 16)
   --warm-up N        operations per client and mode before measuring (default 200)
+
+aws: the AWS backend against the raw aws-sdk-secretsmanager client, on a throwaway
+     moto server (`moto_server` on PATH): get, sequential and concurrent; cached get
+  --out FILE         markdown report to write
+  --seq N            measured sequential gets per client (default 1200)
+  --concurrent N     measured concurrent gets per client (default 2400)
+  --in-flight N      concurrent tasks (default 8)
+  --cached N         measured cached gets (default 200000)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +57,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
         Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
+        Some("aws") => aws::Config::parse(&args[1..]).and_then(aws::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

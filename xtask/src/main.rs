@@ -5,7 +5,8 @@
 //! - `cargo xtask bench local` runs the embedded-store benchmark in release mode and
 //!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
 //!   does the same for the Vault backend against a throwaway OpenBao (default
-//!   `docs/bench/vault.md`).
+//!   `docs/bench/vault.md`); `cargo xtask bench aws` for the AWS backend against a
+//!   throwaway moto server (default `docs/bench/aws.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
@@ -48,6 +49,9 @@ enum BenchCommand {
     /// The Vault backend against direct vaultrs and raw HTTP on a throwaway OpenBao
     /// (needs `bao` on PATH): KV v2 read and transit encrypt, sequential and concurrent
     Vault(BenchArgs),
+    /// The AWS backend against the raw aws-sdk-secretsmanager client on a throwaway moto
+    /// server (needs `moto_server` on PATH): get, sequential and concurrent; cached get
+    Aws(BenchArgs),
 }
 
 #[derive(Args)]
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
             let (name, default_report, args) = match command {
                 BenchCommand::Local(args) => ("local", bench::DEFAULT_LOCAL_REPORT, args),
                 BenchCommand::Vault(args) => ("vault", bench::DEFAULT_VAULT_REPORT, args),
+                BenchCommand::Aws(args) => ("aws", bench::DEFAULT_AWS_REPORT, args),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }

@@ -66,10 +66,7 @@ impl AwsConfig {
                 )));
             }
         }
-        let region = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .map(str::to_owned);
+        let region = url.host_str().filter(|h| !h.is_empty()).map(str::to_owned);
         let recovery_window_days = uri
             .query("recovery_days")
             .map(|d| {
@@ -122,7 +119,13 @@ impl AwsConfig {
             loader = loader.endpoint_url(endpoint);
         }
         if let Some((id, secret)) = &self.static_credentials {
-            loader = loader.credentials_provider(Credentials::new(id, secret, None, None, "ironsecrets-static"));
+            loader = loader.credentials_provider(Credentials::new(
+                id,
+                secret,
+                None,
+                None,
+                "ironsecrets-static",
+            ));
         }
         let config = loader.load().await;
         if config.region().is_none() {
@@ -144,8 +147,9 @@ mod tests {
 
     #[test]
     fn reads_region_endpoint_profile_and_recovery_window() {
-        let c = parse("aws-sm://eu-west-1?endpoint=http://127.0.0.1:5000&profile=dev&recovery_days=7")
-            .unwrap();
+        let c =
+            parse("aws-sm://eu-west-1?endpoint=http://127.0.0.1:5000&profile=dev&recovery_days=7")
+                .unwrap();
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(c.profile.as_deref(), Some("dev"));

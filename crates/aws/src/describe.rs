@@ -71,7 +71,9 @@ impl AwsSecretsStore {
                 .filter(|a| !a.is_empty())
                 .map(str::to_owned),
             rotation_days: rules.and_then(|r| r.automatically_after_days()),
-            rotation_expression: rules.and_then(|r| r.schedule_expression()).map(str::to_owned),
+            rotation_expression: rules
+                .and_then(|r| r.schedule_expression())
+                .map(str::to_owned),
             last_rotated: out.last_rotated_date().map(|d| utc(Some(d))),
             last_changed: out.last_changed_date().map(|d| utc(Some(d))),
             next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),

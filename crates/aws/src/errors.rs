@@ -14,23 +14,50 @@ pub(crate) fn kind_for_code(code: &str) -> ErrorKind {
         "ResourceExistsException" | "AlreadyExistsException" | "EntityAlreadyExists" => {
             ErrorKind::AlreadyExists
         }
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException"
-        | "RequestLimitExceeded" | "LimitExceededException" => ErrorKind::RateLimited,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "LimitExceededException" => ErrorKind::RateLimited,
         "AccessDeniedException" | "AccessDenied" => ErrorKind::PermissionDenied,
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException"
-        | "ExpiredToken" | "InvalidSignatureException" | "IncompleteSignature"
-        | "MissingAuthenticationToken" | "SignatureDoesNotMatch" => ErrorKind::Unauthenticated,
-        "InvalidParameterException" | "InvalidRequestException" | "ValidationException"
-        | "InvalidParameterValue" | "InvalidParameterCombination" | "MalformedPolicyDocument"
-        | "MalformedPolicyDocumentException" | "InvalidNextTokenException"
-        | "DisabledException" | "KMSInvalidStateException" | "InvalidKeyUsageException"
-        | "InvalidGrantTokenException" | "InvalidArnException" | "InvalidAliasNameException"
-        | "UnsupportedOperationException" | "DecryptionFailure" | "EncryptionFailure"
-        | "PackedPolicyTooLarge" | "RegionDisabledException" => ErrorKind::InvalidInput,
-        "InvalidCiphertextException" | "IncorrectKeyException" | "KMSInvalidSignatureException"
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredTokenException"
+        | "ExpiredToken"
+        | "InvalidSignatureException"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken"
+        | "SignatureDoesNotMatch" => ErrorKind::Unauthenticated,
+        "InvalidParameterException"
+        | "InvalidRequestException"
+        | "ValidationException"
+        | "InvalidParameterValue"
+        | "InvalidParameterCombination"
+        | "MalformedPolicyDocument"
+        | "MalformedPolicyDocumentException"
+        | "InvalidNextTokenException"
+        | "DisabledException"
+        | "KMSInvalidStateException"
+        | "InvalidKeyUsageException"
+        | "InvalidGrantTokenException"
+        | "InvalidArnException"
+        | "InvalidAliasNameException"
+        | "UnsupportedOperationException"
+        | "DecryptionFailure"
+        | "EncryptionFailure"
+        | "PackedPolicyTooLarge"
+        | "RegionDisabledException" => ErrorKind::InvalidInput,
+        "InvalidCiphertextException"
+        | "IncorrectKeyException"
+        | "KMSInvalidSignatureException"
         | "KMSInvalidMacException" => ErrorKind::Integrity,
-        "InternalServiceError" | "InternalFailure" | "InternalError" | "ServiceUnavailable"
-        | "ServiceUnavailableException" | "KMSInternalException" | "DependencyTimeoutException"
+        "InternalServiceError"
+        | "InternalFailure"
+        | "InternalError"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "KMSInternalException"
+        | "DependencyTimeoutException"
         | "KeyUnavailableException" => ErrorKind::Unavailable,
         _ => ErrorKind::Unexpected,
     }

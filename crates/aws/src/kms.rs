@@ -119,9 +119,21 @@ impl KmsTransit {
 
     /// Creates a KMS key of `spec`/`usage` and points `alias/<name>` at it.
     async fn create(&self, name: &str, spec: KeySpec, usage: KeyUsageType) -> Result<String> {
-        if self.client.describe_key().key_id(alias(name)).send().await.is_ok() {
-            return Err(Error::new(ErrorKind::AlreadyExists, "a key with this name exists")
-                .context(BACKEND, "create_key", name));
+        if self
+            .client
+            .describe_key()
+            .key_id(alias(name))
+            .send()
+            .await
+            .is_ok()
+        {
+            return Err(
+                Error::new(ErrorKind::AlreadyExists, "a key with this name exists").context(
+                    BACKEND,
+                    "create_key",
+                    name,
+                ),
+            );
         }
         let out = self
             .client
@@ -176,7 +188,10 @@ impl KmsTransit {
             .send()
             .await
             .map_err(kms_error("read_key", name))?;
-        Ok(out.key_metadata().map(|m| m.key_id().to_owned()).unwrap_or_default())
+        Ok(out
+            .key_metadata()
+            .map(|m| m.key_id().to_owned())
+            .unwrap_or_default())
     }
 
     /// How many on-demand rotations the key had.
@@ -211,7 +226,8 @@ impl Transit for KmsTransit {
         if options.exportable {
             return Err(Error::unsupported(BACKEND, "exportable keys"));
         }
-        let (spec, usage) = spec_of(options.key_type).map_err(|e| e.context(BACKEND, "create_key", name))?;
+        let (spec, usage) =
+            spec_of(options.key_type).map_err(|e| e.context(BACKEND, "create_key", name))?;
         self.create(name, spec, usage).await?;
         self.read_key(name).await
     }
@@ -227,7 +243,8 @@ impl Transit for KmsTransit {
         let meta = out
             .key_metadata()
             .ok_or_else(|| Error::unexpected("KMS described a key without metadata"))?;
-        let key_type = type_of(meta.key_spec()).map_err(|e| e.context(BACKEND, "read_key", name))?;
+        let key_type =
+            type_of(meta.key_spec()).map_err(|e| e.context(BACKEND, "read_key", name))?;
         let rotations = self.rotations(meta.key_id(), name).await?;
         Ok(KeyInfo {
             name: name.to_owned(),
@@ -281,7 +298,12 @@ impl Transit for KmsTransit {
         Err(Error::unsupported(BACKEND, "set_min_decryption_version"))
     }
 
-    async fn encrypt(&self, name: &str, plaintext: &[u8], context: Option<&[u8]>) -> Result<Ciphertext> {
+    async fn encrypt(
+        &self,
+        name: &str,
+        plaintext: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<Ciphertext> {
         let out = self
             .client
             .encrypt()
@@ -294,8 +316,14 @@ impl Transit for KmsTransit {
         Ok(Ciphertext::new(encode(1, out.ciphertext_blob())))
     }
 
-    async fn decrypt(&self, name: &str, ciphertext: &Ciphertext, context: Option<&[u8]>) -> Result<SecretValue> {
-        let blob = blob_of(ciphertext.as_str(), "ciphertext").map_err(|e| e.context(BACKEND, "decrypt", name))?;
+    async fn decrypt(
+        &self,
+        name: &str,
+        ciphertext: &Ciphertext,
+        context: Option<&[u8]>,
+    ) -> Result<SecretValue> {
+        let blob = blob_of(ciphertext.as_str(), "ciphertext")
+            .map_err(|e| e.context(BACKEND, "decrypt", name))?;
         let out = self
             .client
             .decrypt()
@@ -305,11 +333,19 @@ impl Transit for KmsTransit {
             .send()
             .await
             .map_err(kms_error("decrypt", name))?;
-        Ok(SecretValue::from(out.plaintext().map(Blob::as_ref).unwrap_or_default()))
+        Ok(SecretValue::from(
+            out.plaintext().map(Blob::as_ref).unwrap_or_default(),
+        ))
     }
 
-    async fn rewrap(&self, name: &str, ciphertext: &Ciphertext, context: Option<&[u8]>) -> Result<Ciphertext> {
-        let blob = blob_of(ciphertext.as_str(), "ciphertext").map_err(|e| e.context(BACKEND, "rewrap", name))?;
+    async fn rewrap(
+        &self,
+        name: &str,
+        ciphertext: &Ciphertext,
+        context: Option<&[u8]>,
+    ) -> Result<Ciphertext> {
+        let blob = blob_of(ciphertext.as_str(), "ciphertext")
+            .map_err(|e| e.context(BACKEND, "rewrap", name))?;
         let out = self
             .client
             .re_encrypt()
@@ -340,7 +376,8 @@ impl Transit for KmsTransit {
     }
 
     async fn verify(&self, name: &str, data: &[u8], signature: &Signature) -> Result<bool> {
-        let blob = blob_of(signature.as_str(), "signature").map_err(|e| e.context(BACKEND, "verify", name))?;
+        let blob = blob_of(signature.as_str(), "signature")
+            .map_err(|e| e.context(BACKEND, "verify", name))?;
         let key = self.read_key(name).await?;
         let result = self
             .client
@@ -374,7 +411,8 @@ impl Transit for KmsTransit {
     }
 
     async fn verify_hmac(&self, name: &str, data: &[u8], hmac: &Signature) -> Result<bool> {
-        let blob = blob_of(hmac.as_str(), "MAC").map_err(|e| e.context(BACKEND, "verify_hmac", name))?;
+        let blob =
+            blob_of(hmac.as_str(), "MAC").map_err(|e| e.context(BACKEND, "verify_hmac", name))?;
         let result = self
             .client
             .verify_mac()
@@ -394,23 +432,32 @@ impl Transit for KmsTransit {
 
     async fn generate_data_key(&self, name: &str, bits: u32) -> Result<DataKey> {
         let request = self.client.generate_data_key().key_id(alias(name));
-        let request = match bits {
-            128 => request.key_spec(DataKeySpec::Aes128),
-            256 => request.key_spec(DataKeySpec::Aes256),
-            512 => request.number_of_bytes(64),
-            _ => {
-                return Err(Error::invalid_input("data keys are 128, 256 or 512 bits")
-                    .context(BACKEND, "generate_data_key", name));
-            }
-        };
-        let out = request.send().await.map_err(kms_error("generate_data_key", name))?;
+        let request =
+            match bits {
+                128 => request.key_spec(DataKeySpec::Aes128),
+                256 => request.key_spec(DataKeySpec::Aes256),
+                512 => request.number_of_bytes(64),
+                _ => {
+                    return Err(Error::invalid_input("data keys are 128, 256 or 512 bits")
+                        .context(BACKEND, "generate_data_key", name));
+                }
+            };
+        let out = request
+            .send()
+            .await
+            .map_err(kms_error("generate_data_key", name))?;
         Ok(DataKey {
             plaintext: SecretValue::from(out.plaintext().map(Blob::as_ref).unwrap_or_default()),
             ciphertext: Ciphertext::new(encode(1, out.ciphertext_blob())),
         })
     }
 
-    async fn import_key(&self, _name: &str, _key_type: KeyType, _material: SecretValue) -> Result<KeyInfo> {
+    async fn import_key(
+        &self,
+        _name: &str,
+        _key_type: KeyType,
+        _material: SecretValue,
+    ) -> Result<KeyInfo> {
         Err(Error::unsupported(BACKEND, "import_key"))
     }
 }

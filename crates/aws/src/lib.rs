@@ -102,7 +102,9 @@ pub async fn open(config: &AwsConfig) -> Result<Backend> {
     ));
     Ok(Backend::new(store)
         .with_transit(Arc::new(KmsTransit::new(aws_sdk_kms::Client::new(&sdk))))
-        .with_credentials(Arc::new(StsCredentials::new(aws_sdk_sts::Client::new(&sdk)))))
+        .with_credentials(Arc::new(StsCredentials::new(aws_sdk_sts::Client::new(
+            &sdk,
+        )))))
 }
 
 /// Opens the backend a `aws-sm://` URI names (the registry's factory).

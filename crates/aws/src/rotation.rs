@@ -73,8 +73,13 @@ impl AwsSecretsStore {
     ) -> Result<VersionInfo> {
         validate_path(path).map_err(ours("put", path))?;
         if value.is_empty() {
-            return Err(Error::invalid_input("Secrets Manager cannot store an empty value")
-                .context(crate::BACKEND, "put", path));
+            return Err(
+                Error::invalid_input("Secrets Manager cannot store an empty value").context(
+                    crate::BACKEND,
+                    "put",
+                    path,
+                ),
+            );
         }
         self.put_version_with(
             path,

@@ -34,7 +34,10 @@ pub struct AwsSecretsStore {
 }
 
 /// Maps a Secrets Manager SDK error with its context.
-pub(crate) fn sm_error<E, R>(operation: &'static str, path: &str) -> impl FnOnce(SdkError<E, R>) -> Error
+pub(crate) fn sm_error<E, R>(
+    operation: &'static str,
+    path: &str,
+) -> impl FnOnce(SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + 'static,
@@ -93,10 +96,10 @@ impl AwsSecretsStore {
             return err;
         }
         match self.client.describe_secret().secret_id(path).send().await {
-            Ok(out) if out.deleted_date().is_some() => Error::not_found(
-                "the secret is scheduled for deletion; undelete restores it",
-            )
-            .context(BACKEND, "get", path),
+            Ok(out) if out.deleted_date().is_some() => {
+                Error::not_found("the secret is scheduled for deletion; undelete restores it")
+                    .context(BACKEND, "get", path)
+            }
             _ => err,
         }
     }

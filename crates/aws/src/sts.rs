@@ -41,9 +41,16 @@ impl StsCredentials {
 impl DynamicCredentials for StsCredentials {
     async fn issue(&self, request: CredentialRequest) -> Result<LeasedCredential> {
         let CredentialRequest::Cloud { mount, role, ttl } = request else {
-            return Err(Error::unsupported(BACKEND, "credentials other than Cloud (STS AssumeRole)"));
+            return Err(Error::unsupported(
+                BACKEND,
+                "credentials other than Cloud (STS AssumeRole)",
+            ));
         };
-        let session = if mount.is_empty() { DEFAULT_SESSION } else { mount.as_str() };
+        let session = if mount.is_empty() {
+            DEFAULT_SESSION
+        } else {
+            mount.as_str()
+        };
         let duration = ttl
             .map(|t| i32::try_from(t.as_secs()))
             .transpose()
@@ -58,9 +65,9 @@ impl DynamicCredentials for StsCredentials {
             .send()
             .await
             .map_err(|e| errors::from_sdk("STS", e).context(BACKEND, "issue", &role))?;
-        let creds = out
-            .credentials()
-            .ok_or_else(|| Error::unexpected("STS returned no credentials").context(BACKEND, "issue", &role))?;
+        let creds = out.credentials().ok_or_else(|| {
+            Error::unexpected("STS returned no credentials").context(BACKEND, "issue", &role)
+        })?;
         let expires_at = utc(Some(creds.expiration()));
         let mut data = SecretMap::new();
         data.insert("access_key_id", creds.access_key_id());

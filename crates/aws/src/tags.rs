@@ -70,7 +70,10 @@ pub(crate) fn apply(
     }
     if let Some(policy) = rotation {
         user.insert(PERIOD.to_owned(), policy.period.as_secs().to_string());
-        user.insert(REMIND.to_owned(), policy.remind_before.as_secs().to_string());
+        user.insert(
+            REMIND.to_owned(),
+            policy.remind_before.as_secs().to_string(),
+        );
     }
     Ok(user)
 }

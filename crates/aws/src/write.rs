@@ -125,10 +125,18 @@ impl AwsSecretsStore {
             StoredValue::Binary(blob) => request.secret_binary(blob.clone()),
         };
         let out = request.send().await.map_err(sm_error("put", path))?;
-        Ok(written(out.version_id().unwrap_or_default(), out.version_stages()))
+        Ok(written(
+            out.version_id().unwrap_or_default(),
+            out.version_stages(),
+        ))
     }
 
-    async fn put_version(&self, path: &str, stored: &StoredValue, stage: &str) -> Result<VersionInfo> {
+    async fn put_version(
+        &self,
+        path: &str,
+        stored: &StoredValue,
+        stage: &str,
+    ) -> Result<VersionInfo> {
         self.put_version_with(path, stored, stage, None).await
     }
 

@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ironsecrets_aws::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, ListQuery, RotationRequest, RotationSchedule};
+use ironsecrets_aws::{
+    AWSCURRENT, AWSPENDING, AWSPREVIOUS, ListQuery, RotationRequest, RotationSchedule,
+};
 use ironsecrets_core::{
     CacheConfig, CachingStore, Cas, ErrorKind, MetadataUpdate, PutOptions, RotationPolicy,
     SecretMap, SecretStore, SecretValue, Version, VersionSelector,
@@ -47,23 +49,39 @@ async fn passes_the_conformance_suite() {
 async fn stages_after_a_rotation() {
     let store = common::store().await;
     let path = common::unique("rotated/db");
-    let one = store.put(&path, "one".into(), PutOptions::default()).await.unwrap();
+    let one = store
+        .put(&path, "one".into(), PutOptions::default())
+        .await
+        .unwrap();
     let request = RotationRequest {
         schedule: Some(RotationSchedule::Days(30)),
         rotate_immediately: false,
         ..RotationRequest::default()
     };
-    let rotated = store.rotate(&path, &request).await.unwrap().expect("a new version");
+    let rotated = store
+        .rotate(&path, &request)
+        .await
+        .unwrap()
+        .expect("a new version");
     assert_ne!(rotated, one.version);
     let described = store.describe(&path).await.unwrap();
     assert_eq!(described.rotation_days, Some(30));
     assert!(described.last_rotated.is_some());
     assert_eq!(read(&store, &path, VersionSelector::Latest).await, "one");
 
-    let two = store.put(&path, "two".into(), PutOptions::default()).await.unwrap();
+    let two = store
+        .put(&path, "two".into(), PutOptions::default())
+        .await
+        .unwrap();
     let pending = Version::new(format!("{:0>32}", common::unique("v").replace('-', "")));
-    store.put_pending(&path, &pending, &"three".into()).await.unwrap();
-    assert_eq!(read(&store, &path, VersionSelector::Stage(AWSPENDING.into())).await, "three");
+    store
+        .put_pending(&path, &pending, &"three".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        read(&store, &path, VersionSelector::Stage(AWSPENDING.into())).await,
+        "three"
+    );
     assert_eq!(read(&store, &path, VersionSelector::Latest).await, "two");
 
     store
@@ -71,9 +89,18 @@ async fn stages_after_a_rotation() {
         .await
         .unwrap();
     assert_eq!(read(&store, &path, VersionSelector::Latest).await, "three");
-    assert_eq!(read(&store, &path, VersionSelector::Stage(AWSCURRENT.into())).await, "three");
-    assert_eq!(read(&store, &path, VersionSelector::Stage(AWSPREVIOUS.into())).await, "two");
-    assert_eq!(read(&store, &path, VersionSelector::Version(one.version.clone())).await, "one");
+    assert_eq!(
+        read(&store, &path, VersionSelector::Stage(AWSCURRENT.into())).await,
+        "three"
+    );
+    assert_eq!(
+        read(&store, &path, VersionSelector::Stage(AWSPREVIOUS.into())).await,
+        "two"
+    );
+    assert_eq!(
+        read(&store, &path, VersionSelector::Version(one.version.clone())).await,
+        "one"
+    );
 
     let meta = store.metadata(&path).await.unwrap();
     assert_eq!(meta.current_version, pending);
@@ -100,7 +127,14 @@ async fn binary_secrets_round_trip_with_boto3() {
     let moto = Moto::shared();
     let path = common::unique("binary/key");
     let bytes: Vec<u8> = (0..=255u8).rev().collect();
-    store.put(&path, SecretValue::new(bytes.clone()), PutOptions::default()).await.unwrap();
+    store
+        .put(
+            &path,
+            SecretValue::new(bytes.clone()),
+            PutOptions::default(),
+        )
+        .await
+        .unwrap();
     let seen = moto.boto3(
         "import boto3,sys; r=boto3.client('secretsmanager').get_secret_value(SecretId=sys.argv[1]); \
          print('SecretString' in r, r['SecretBinary'].hex())",
@@ -138,7 +172,9 @@ async fn boto3_reads_ours_and_we_read_boto3s() {
     assert_eq!(meta.tags.get("owner").map(String::as_str), Some("team-a"));
 
     let ours = common::unique("interop/ours");
-    let map: SecretMap = [("user", "svc"), ("password", CANARY)].into_iter().collect();
+    let map: SecretMap = [("user", "svc"), ("password", CANARY)]
+        .into_iter()
+        .collect();
     let options = PutOptions {
         metadata: MetadataUpdate {
             tags: Some([("env".to_owned(), "prod".to_owned())].into()),
@@ -147,7 +183,10 @@ async fn boto3_reads_ours_and_we_read_boto3s() {
         },
         ..PutOptions::default()
     };
-    store.put(&ours, map.to_value().unwrap(), options).await.unwrap();
+    store
+        .put(&ours, map.to_value().unwrap(), options)
+        .await
+        .unwrap();
     let seen = moto.boto3(
         "import boto3,sys,json; c=boto3.client('secretsmanager'); \
          v=json.loads(c.get_secret_value(SecretId=sys.argv[1])['SecretString']); \
@@ -207,7 +246,10 @@ async fn cached_get_notices_rotation_by_another_client() {
         },
     );
     let path = common::unique("cached/token");
-    store.put(&path, "v1".into(), PutOptions::default()).await.unwrap();
+    store
+        .put(&path, "v1".into(), PutOptions::default())
+        .await
+        .unwrap();
     assert_eq!(read(&cached, &path, VersionSelector::Latest).await, "v1");
     tokio::time::sleep(ttl + Duration::from_millis(200)).await;
     // Expired but unchanged: DescribeSecret says AWSCURRENT did not move.
@@ -217,7 +259,11 @@ async fn cached_get_notices_rotation_by_another_client() {
         "import boto3,sys; boto3.client('secretsmanager').put_secret_value(SecretId=sys.argv[1], SecretString='v2')",
         &[&path],
     );
-    assert_eq!(read(&cached, &path, VersionSelector::Latest).await, "v1", "within ttl");
+    assert_eq!(
+        read(&cached, &path, VersionSelector::Latest).await,
+        "v1",
+        "within ttl"
+    );
     tokio::time::sleep(ttl + Duration::from_millis(200)).await;
     assert_eq!(read(&cached, &path, VersionSelector::Latest).await, "v2");
 }
@@ -227,7 +273,10 @@ async fn cached_get_notices_rotation_by_another_client() {
 async fn empty_value_is_refused() {
     let store = common::store().await;
     let path = common::unique("empty");
-    let err = store.put(&path, "".into(), PutOptions::default()).await.unwrap_err();
+    let err = store
+        .put(&path, "".into(), PutOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(err.to_string().contains("empty"), "{err}");
 }
@@ -237,33 +286,63 @@ async fn empty_value_is_refused() {
 async fn errors_map_to_kinds() {
     let store = common::store().await;
     let missing = common::unique("errors/missing");
-    let err = store.get(&missing, VersionSelector::Latest).await.unwrap_err();
+    let err = store
+        .get(&missing, VersionSelector::Latest)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert_eq!(err.path(), Some(missing.as_str()));
-    assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
+    assert!(
+        err.to_string().contains("ResourceNotFoundException"),
+        "{err}"
+    );
 
     let path = common::unique("errors/present");
-    store.put(&path, CANARY.into(), PutOptions::default()).await.unwrap();
+    store
+        .put(&path, CANARY.into(), PutOptions::default())
+        .await
+        .unwrap();
     let err = store
-        .put(&path, CANARY.into(), PutOptions { cas: Some(Cas::MustNotExist), ..PutOptions::default() })
+        .put(
+            &path,
+            CANARY.into(),
+            PutOptions {
+                cas: Some(Cas::MustNotExist),
+                ..PutOptions::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
 
     // A wrong version id is an invalid parameter to AWS.
     let err = store
-        .move_stage(&path, AWSCURRENT, Some(&Version::new("not-a-version")), None)
+        .move_stage(
+            &path,
+            AWSCURRENT,
+            Some(&Version::new("not-a-version")),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 
     let err = store
-        .update_metadata(&path, MetadataUpdate { max_versions: Some(2), ..MetadataUpdate::default() })
+        .update_metadata(
+            &path,
+            MetadataUpdate {
+                max_versions: Some(2),
+                ..MetadataUpdate::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
 
-    let err = store.delete(&path, &[Version::new("some-old-version")]).await.unwrap_err();
+    let err = store
+        .delete(&path, &[Version::new("some-old-version")])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 
     // A deleted secret reads as NotFound until restored.
@@ -277,7 +356,11 @@ async fn errors_map_to_kinds() {
     let mut config = common::config();
     config.endpoint_url = Some("http://127.0.0.1:9".into());
     let backend = ironsecrets_aws::open(&config).await.unwrap();
-    let err = backend.store().get(&path, VersionSelector::Latest).await.unwrap_err();
+    let err = backend
+        .store()
+        .get(&path, VersionSelector::Latest)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     assert!(err.is_retryable());
 }

@@ -52,14 +52,29 @@ fn secrets_metadata_and_transit_over_aws() {
     let db = format!("{folder}/db");
     let note = format!("{folder}/note");
     let password = format!("password={CANARY}");
-    let first = ok(&["put", &db, "user=app", &password, "--tag", "env=prod", "--rotate-days", "30"]);
+    let first = ok(&[
+        "put",
+        &db,
+        "user=app",
+        &password,
+        "--tag",
+        "env=prod",
+        "--rotate-days",
+        "30",
+    ]);
     assert_eq!(ok(&["get", &db, "--field", "user"]), "app");
     ok(&["put", &note, "v=one"]);
     let second = ok(&["put", &note, "v=two"]);
-    assert_eq!(ok(&["list", &format!("{folder}/")]), format!("{db}\n{note}\n"));
+    assert_eq!(
+        ok(&["list", &format!("{folder}/")]),
+        format!("{db}\n{note}\n")
+    );
     let meta: serde_json::Value =
         serde_json::from_str(&ok(&["metadata", &db, "--set-tag", "owner=ops", "--json"])).unwrap();
-    assert_eq!((&meta["tags"]["env"], &meta["tags"]["owner"]), (&"prod".into(), &"ops".into()));
+    assert_eq!(
+        (&meta["tags"]["env"], &meta["tags"]["owner"]),
+        (&"prod".into(), &"ops".into())
+    );
     assert_eq!(meta["rotation"]["period"], 30 * 86_400);
     // The tags are plain AWS tags, as boto3 sees them.
     let seen = Moto::shared().boto3(
@@ -67,11 +82,18 @@ fn secrets_metadata_and_transit_over_aws() {
          print(sorted(x['Key'] for x in t))",
         &[&db],
     );
-    assert!(seen.contains("'owner'") && seen.contains("'ironsecrets:rotation-period'"), "{seen}");
+    assert!(
+        seen.contains("'owner'") && seen.contains("'ironsecrets:rotation-period'"),
+        "{seen}"
+    );
 
     // A stale check-and-set version is Conflict (exit 5); the current one writes.
     let stale = run(&["put", &db, &password, "--cas", first.trim()]);
-    assert_eq!(stale.code, 0, "the first version is still current: {}", stale.stderr);
+    assert_eq!(
+        stale.code, 0,
+        "the first version is still current: {}",
+        stale.stderr
+    );
     let refused = run(&["put", &db, &password, "--cas", first.trim()]);
     assert_eq!(refused.code, 5, "{}", refused.stderr);
 
@@ -79,7 +101,10 @@ fn secrets_metadata_and_transit_over_aws() {
     assert_eq!(run(&["get", &note]).code, 3);
     ok(&["undelete", &note, "--versions", second.trim()]);
     assert_eq!(ok(&["get", &note, "--field", "v"]), "two");
-    assert_eq!(ok(&["get", &note, "--version", second.trim(), "--field", "v"]), "two");
+    assert_eq!(
+        ok(&["get", &note, "--version", second.trim(), "--field", "v"]),
+        "two"
+    );
 
     let key = format!("{folder}-key");
     ok(&["transit", "create", &key]);
@@ -87,8 +112,15 @@ fn secrets_metadata_and_transit_over_aws() {
     assert!(ciphertext.starts_with("aws-kms:v1:"), "{ciphertext}");
     assert_eq!(ok(&["transit", "decrypt", &key, ciphertext.trim()]), CANARY);
 
-    for args in [&["metadata", db.as_str()][..], &["list", "--json"], &["put", &db, &password, "--cas", "0"]] {
+    for args in [
+        &["metadata", db.as_str()][..],
+        &["list", "--json"],
+        &["put", &db, &password, "--cas", "0"],
+    ] {
         let run = run(args);
-        assert!(!run.stdout.contains(CANARY) && !run.stderr.contains(CANARY), "{args:?}");
+        assert!(
+            !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
+            "{args:?}"
+        );
     }
 }

@@ -491,7 +491,11 @@ mod tests {
         assert_eq!(read(&store, "app/db", LATEST).await, "v1");
         advance(past_ttl).await;
         assert_eq!(read(&store, "app/db", LATEST).await, "v1");
-        assert_eq!(inner.calls("get"), 1, "an unchanged version is not read again");
+        assert_eq!(
+            inner.calls("get"),
+            1,
+            "an unchanged version is not read again"
+        );
         assert_eq!(inner.calls("current_version"), 1);
         inner.seed("app/db", "v2");
         advance(past_ttl).await;
