@@ -233,9 +233,13 @@ impl SecretStore for TestStore {
         path: &str,
         selector: &VersionSelector,
     ) -> Result<Option<Version>> {
+        // Silent (no call counted, no failure consumed) unless switched on.
+        if !self.state().reports_current_version {
+            return Ok(None);
+        }
         self.enter("current_version")?;
         let state = self.state();
-        if !state.reports_current_version || *selector != VersionSelector::Latest {
+        if *selector != VersionSelector::Latest {
             return Ok(None);
         }
         let versions = state.secrets.get(path).ok_or_else(|| not_found(path))?;
