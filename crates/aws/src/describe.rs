@@ -36,13 +36,7 @@ pub struct AwsSecretDescription {
 impl AwsSecretsStore {
     /// Describes a secret: metadata, stages and AWS's rotation settings.
     pub async fn describe(&self, path: &str) -> Result<AwsSecretDescription> {
-        let out = self
-            .client
-            .describe_secret()
-            .secret_id(path)
-            .send()
-            .await
-            .map_err(sm_error("metadata", path))?;
+        let out = self.describe_output(path, "metadata").await?;
         let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
         let versions = self.versions(path, deleted_at).await?;
         let current = versions

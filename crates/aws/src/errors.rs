@@ -4,6 +4,7 @@
 
 use std::error::Error as StdError;
 
+use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use ironsecrets_core::{Error, ErrorKind};
 
@@ -78,18 +79,39 @@ fn hint(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The kind of an error response whose body named no code, by HTTP status.
+fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Unauthenticated,
+        403 => ErrorKind::PermissionDenied,
+        404 => ErrorKind::NotFound,
+        429 => ErrorKind::RateLimited,
+        400..=499 => ErrorKind::InvalidInput,
+        500..=599 => ErrorKind::Unavailable,
+        _ => ErrorKind::Unexpected,
+    }
+}
+
 /// Maps an SDK error. `service` names the AWS service (`Secrets Manager`, `KMS`, `STS`).
-pub(crate) fn from_sdk<E, R>(service: &str, err: SdkError<E, R>) -> Error
+pub(crate) fn from_sdk<E>(service: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match &err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("an error without a code");
-            let kind = kind_for_code(code);
-            Error::new(kind, format!("{service} answered {code}: {}", hint(kind)))
-        }
+        SdkError::ServiceError(service_error) => match err.code() {
+            Some(code) => {
+                let kind = kind_for_code(code);
+                Error::new(kind, format!("{service} answered {code}: {}", hint(kind)))
+            }
+            None => {
+                let status = service_error.raw().status().as_u16();
+                let kind = kind_for_status(status);
+                Error::new(
+                    kind,
+                    format!("{service} answered HTTP {status}: {}", hint(kind)),
+                )
+            }
+        },
         SdkError::TimeoutError(_) => Error::new(
             ErrorKind::Unavailable,
             format!("{service} did not answer in time"),
@@ -154,8 +176,42 @@ mod tests {
         }
     }
 
+    /// A service error as the SDK hands it over, with the code and message AWS sent.
+    fn service_error(code: &str, message: &str) -> Error {
+        use aws_sdk_secretsmanager::error::ErrorMetadata;
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+        use aws_smithy_types::body::SdkBody;
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let raw = HttpResponse::new(400.try_into().unwrap(), SdkBody::empty());
+        from_sdk(
+            "Secrets Manager",
+            SdkError::service_error(GetSecretValueError::generic(meta), raw),
+        )
+    }
+
     #[test]
-    fn throttling_is_retryable() {
-        assert!(Error::new(kind_for_code("ThrottlingException"), "x").is_retryable());
+    fn a_response_without_a_code_maps_by_status() {
+        for (status, kind) in [
+            (403, ErrorKind::PermissionDenied),
+            (429, ErrorKind::RateLimited),
+            (503, ErrorKind::Unavailable),
+        ] {
+            assert_eq!(kind_for_status(status), kind, "{status}");
+        }
+    }
+
+    #[test]
+    fn throttling_is_rate_limited_and_retryable() {
+        let err = service_error("ThrottlingException", "Rate exceeded");
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn access_denied_is_permission_denied_and_the_aws_message_is_not_copied() {
+        let err = service_error("AccessDeniedException", "canary-echoed-body");
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert!(err.to_string().contains("AccessDeniedException"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err}");
     }
 }

@@ -42,10 +42,9 @@ pub struct KmsTransit {
     client: Client,
 }
 
-fn kms_error<E, R>(operation: &'static str, name: &str) -> impl FnOnce(SdkError<E, R>) -> Error
+fn kms_error<E>(operation: &'static str, name: &str) -> impl FnOnce(SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     move |err| errors::from_sdk("KMS", err).context(BACKEND, operation, name)
 }
@@ -104,6 +103,14 @@ fn encode(version: u32, blob: Option<&Blob>) -> String {
         "{PREFIX}:v{version}:{}",
         B64.encode(blob.map(Blob::as_ref).unwrap_or_default())
     )
+}
+
+/// KMS answers a wrong signature or MAC with an error (Integrity); the trait says false.
+fn invalid_is_false(result: Result<bool>) -> Result<bool> {
+    match result {
+        Err(e) if e.kind() == ErrorKind::Integrity => Ok(false),
+        other => other,
+    }
 }
 
 impl KmsTransit {
@@ -390,11 +397,7 @@ impl Transit for KmsTransit {
             .send()
             .await
             .map_err(kms_error("verify", name));
-        match result {
-            Ok(out) => Ok(out.signature_valid()),
-            Err(e) if e.kind() == ErrorKind::Integrity => Ok(false),
-            Err(e) => Err(e),
-        }
+        invalid_is_false(result.map(|out| out.signature_valid()))
     }
 
     async fn hmac(&self, name: &str, data: &[u8]) -> Result<Signature> {
@@ -423,11 +426,7 @@ impl Transit for KmsTransit {
             .send()
             .await
             .map_err(kms_error("verify_hmac", name));
-        match result {
-            Ok(out) => Ok(out.mac_valid()),
-            Err(e) if e.kind() == ErrorKind::Integrity => Ok(false),
-            Err(e) => Err(e),
-        }
+        invalid_is_false(result.map(|out| out.mac_valid()))
     }
 
     async fn generate_data_key(&self, name: &str, bits: u32) -> Result<DataKey> {

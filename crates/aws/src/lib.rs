@@ -50,6 +50,13 @@
 //! [`AwsSecretsStore::describe`] adds AWS's rotation settings; [`AwsSecretsStore::rotate`],
 //! [`AwsSecretsStore::put_pending`] and [`AwsSecretsStore::move_stage`] drive rotations.
 //!
+//! # KMS and STS
+//! [`KmsTransit`] is the backend's transit engine (keys are `alias/<name>`; AES, ECDSA
+//! P-256, RSA 2048 and, through [`KmsTransit::create_hmac_key`], HMAC keys; its module
+//! docs give the mapping). [`StsCredentials`] issues `CredentialRequest::Cloud` as STS
+//! `AssumeRole`: a non-renewable lease running to the credentials' expiry, which a lease
+//! manager re-issues before it ends.
+//!
 //! # Caching
 //! [`AwsSecretsStore`] answers [`SecretStore::current_version`](ironsecrets_core::SecretStore::current_version)
 //! with `DescribeSecret`, so a [`CachingStore`](ironsecrets_core::CachingStore) over it

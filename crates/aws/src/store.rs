@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use ironsecrets_core::{
     Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
     SecretStore, SecretValue, Version, VersionInfo, VersionSelector, validate_path,
@@ -34,13 +35,9 @@ pub struct AwsSecretsStore {
 }
 
 /// Maps a Secrets Manager SDK error with its context.
-pub(crate) fn sm_error<E, R>(
-    operation: &'static str,
-    path: &str,
-) -> impl FnOnce(SdkError<E, R>) -> Error
+pub(crate) fn sm_error<E>(operation: &'static str, path: &str) -> impl FnOnce(SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
     move |err| errors::from_sdk("Secrets Manager", err).context(BACKEND, operation, path)
 }
@@ -95,7 +92,7 @@ impl AwsSecretsStore {
         if err.kind() != ErrorKind::InvalidInput {
             return err;
         }
-        match self.client.describe_secret().secret_id(path).send().await {
+        match self.describe_output(path, "get").await {
             Ok(out) if out.deleted_date().is_some() => {
                 Error::not_found("the secret is scheduled for deletion; undelete restores it")
                     .context(BACKEND, "get", path)
@@ -104,15 +101,23 @@ impl AwsSecretsStore {
         }
     }
 
-    /// The version `AWSCURRENT` is on, from `DescribeSecret` (no value is read).
-    pub async fn current_version_of(&self, path: &str) -> Result<Version> {
-        let out = self
-            .client
+    /// `DescribeSecret`'s answer, errors mapped for `operation`.
+    pub(crate) async fn describe_output(
+        &self,
+        path: &str,
+        operation: &'static str,
+    ) -> Result<DescribeSecretOutput> {
+        self.client
             .describe_secret()
             .secret_id(path)
             .send()
             .await
-            .map_err(sm_error("describe", path))?;
+            .map_err(sm_error(operation, path))
+    }
+
+    /// The version `AWSCURRENT` is on, from `DescribeSecret` (no value is read).
+    pub async fn current_version_of(&self, path: &str) -> Result<Version> {
+        let out = self.describe_output(path, "describe").await?;
         out.version_ids_to_stages()
             .into_iter()
             .flatten()

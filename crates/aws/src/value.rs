@@ -21,6 +21,14 @@ impl StoredValue {
             Err(_) => StoredValue::Binary(Blob::new(value.expose().to_vec())),
         }
     }
+
+    /// `(SecretString, SecretBinary)`, exactly one of them set.
+    pub(crate) fn fields(&self) -> (Option<String>, Option<Blob>) {
+        match self {
+            StoredValue::Text(text) => (Some(text.clone()), None),
+            StoredValue::Binary(blob) => (None, Some(blob.clone())),
+        }
+    }
 }
 
 /// The value of a `GetSecretValue` answer; `None` when it has neither field.

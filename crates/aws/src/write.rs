@@ -95,11 +95,13 @@ impl AwsSecretsStore {
             .create_secret()
             .name(path)
             .set_tags(Some(tags::to_aws(&all_tags)).filter(|t| !t.is_empty()));
-        let request = match stored {
-            StoredValue::Text(text) => request.secret_string(text),
-            StoredValue::Binary(blob) => request.secret_binary(blob.clone()),
-        };
-        let out = request.send().await.map_err(sm_error("put", path))?;
+        let (text, binary) = stored.fields();
+        let out = request
+            .set_secret_string(text)
+            .set_secret_binary(binary)
+            .send()
+            .await
+            .map_err(sm_error("put", path))?;
         Ok(written(
             out.version_id().unwrap_or_default(),
             &[AWSCURRENT.to_owned()],
@@ -120,11 +122,13 @@ impl AwsSecretsStore {
             .secret_id(path)
             .version_stages(stage)
             .set_client_request_token(token.map(str::to_owned));
-        let request = match stored {
-            StoredValue::Text(text) => request.secret_string(text),
-            StoredValue::Binary(blob) => request.secret_binary(blob.clone()),
-        };
-        let out = request.send().await.map_err(sm_error("put", path))?;
+        let (text, binary) = stored.fields();
+        let out = request
+            .set_secret_string(text)
+            .set_secret_binary(binary)
+            .send()
+            .await
+            .map_err(sm_error("put", path))?;
         Ok(written(
             out.version_id().unwrap_or_default(),
             out.version_stages(),
@@ -170,13 +174,7 @@ impl AwsSecretsStore {
 
     /// Applies tag and rotation-policy changes to the secret's AWS tags.
     pub(crate) async fn retag(&self, path: &str, update: &MetadataUpdate) -> Result<()> {
-        let described = self
-            .client
-            .describe_secret()
-            .secret_id(path)
-            .send()
-            .await
-            .map_err(sm_error("update_metadata", path))?;
+        let described = self.describe_output(path, "update_metadata").await?;
         let current = tags::from_aws(described.tags())?;
         let wanted = tags::apply(current, update)?;
         let stale: Vec<String> = described

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ironsecrets_aws::{
-    AWSCURRENT, AWSPENDING, AWSPREVIOUS, ListQuery, RotationRequest, RotationSchedule,
+    AWSCURRENT, AWSPENDING, AWSPREVIOUS, AwsConfig, ListQuery, RotationRequest, RotationSchedule,
 };
 use ironsecrets_core::{
     CacheConfig, CachingStore, Cas, ErrorKind, MetadataUpdate, PutOptions, RotationPolicy,
-    SecretMap, SecretStore, SecretValue, Version, VersionSelector,
+    SecretMap, SecretStore, SecretValue, StoreUri, Version, VersionSelector,
 };
 use ironsecrets_testkit::services::moto::Moto;
 
@@ -363,4 +363,35 @@ async fn errors_map_to_kinds() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     assert!(err.is_retryable());
+}
+
+/// IAM refusal: a known user without permissions is PermissionDenied. On a server of its
+/// own, since moto checks IAM server-wide once switched on (`/moto-api/reset-auth`).
+/// moto answers auth failures with an XML body the SDK reads no code from, so this also
+/// covers the mapping by HTTP status (403).
+#[tokio::test]
+async fn a_user_without_permissions_is_permission_denied() {
+    let moto = Moto::start();
+    let keys = moto.boto3(
+        "import boto3, os, urllib.request; iam = boto3.client('iam'); \
+         iam.create_user(UserName='nobody'); \
+         k = iam.create_access_key(UserName='nobody')['AccessKey']; \
+         urllib.request.urlopen(urllib.request.Request(os.environ['AWS_ENDPOINT_URL'] + \
+         '/moto-api/reset-auth', data=b'0', method='POST', headers={'Content-Type': 'text/plain'})); \
+         print(k['AccessKeyId'], k['SecretAccessKey'])",
+        &[],
+    );
+    let (id, secret) = keys.split_once(' ').expect("an access key id and secret");
+    let uri = format!("aws-sm://{}?endpoint={}", Moto::REGION, moto.endpoint());
+    let config = AwsConfig::from_uri(&StoreUri::parse(&uri).unwrap()).unwrap();
+    let denied = ironsecrets_aws::open(&config.with_static_credentials(id, secret))
+        .await
+        .unwrap();
+    let err = denied
+        .store()
+        .get("app/db", VersionSelector::Latest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(!err.to_string().contains(secret), "{err}");
 }
