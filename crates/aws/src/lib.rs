@@ -60,8 +60,8 @@
 //! # Caching
 //! [`AwsSecretsStore`] answers [`SecretStore::current_version`](ironsecrets_core::SecretStore::current_version)
 //! with `DescribeSecret`, so a [`CachingStore`](ironsecrets_core::CachingStore) over it
-//! re-reads a value only when `AWSCURRENT` moved, like AWS's caching client; a value
-//! rotated elsewhere is never served past the cache's `ttl`.
+//! re-reads a value only when `AWSCURRENT` (or the stage read) moved, like AWS's caching
+//! client; a value rotated elsewhere is never served past the cache's `ttl`.
 //!
 //! # Errors
 //! By AWS error code: ResourceNotFound → NotFound, throttling → RateLimited (retryable),

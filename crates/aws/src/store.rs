@@ -117,14 +117,21 @@ impl AwsSecretsStore {
 
     /// The version `AWSCURRENT` is on, from `DescribeSecret` (no value is read).
     pub async fn current_version_of(&self, path: &str) -> Result<Version> {
-        let out = self.describe_output(path, "describe").await?;
-        out.version_ids_to_stages()
-            .into_iter()
-            .flatten()
-            .find(|(_, stages)| stages.iter().any(|s| s == AWSCURRENT))
-            .map(|(id, _)| Version::new(id.as_str()))
+        self.version_at_stage(path, AWSCURRENT)
+            .await?
             .ok_or_else(|| Error::not_found("the secret has no current version"))
             .map_err(ours("describe", path))
+    }
+
+    /// The version holding stage label `stage`, from `DescribeSecret`.
+    async fn version_at_stage(&self, path: &str, stage: &str) -> Result<Option<Version>> {
+        let out = self.describe_output(path, "describe").await?;
+        Ok(out
+            .version_ids_to_stages()
+            .into_iter()
+            .flatten()
+            .find(|(_, stages)| stages.iter().any(|s| s == stage))
+            .map(|(id, _)| Version::new(id.as_str())))
     }
 
     /// Deletes the whole secret: restorable for the recovery window, or at once.
@@ -239,8 +246,10 @@ impl SecretStore for AwsSecretsStore {
         selector: &VersionSelector,
     ) -> Result<Option<Version>> {
         match selector {
-            VersionSelector::Latest => self.current_version_of(path).await.map(Some),
-            _ => Ok(None),
+            VersionSelector::Latest => self.version_at_stage(path, AWSCURRENT).await,
+            VersionSelector::Stage(stage) => self.version_at_stage(path, stage).await,
+            // A version's value never changes; whether it still exists, `get` tells.
+            VersionSelector::Version(_) => Ok(None),
         }
     }
 }
