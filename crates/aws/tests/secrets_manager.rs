@@ -235,8 +235,7 @@ async fn list_pages_and_filters() {
 #[tokio::test]
 async fn cached_get_notices_rotation_by_another_client() {
     let store: Arc<dyn SecretStore> = Arc::new(common::store().await);
-    // Longer than a boto3 run (Python start-up), so the put lands within it.
-    let ttl = Duration::from_secs(4);
+    let ttl = Duration::from_millis(1500);
     let cached = CachingStore::new(
         store.clone(),
         CacheConfig {
@@ -255,10 +254,12 @@ async fn cached_get_notices_rotation_by_another_client() {
     // Expired but unchanged: DescribeSecret says AWSCURRENT did not move.
     assert_eq!(read(&cached, &path, VersionSelector::Latest).await, "v1");
 
-    Moto::shared().boto3(
-        "import boto3,sys; boto3.client('secretsmanager').put_secret_value(SecretId=sys.argv[1], SecretString='v2')",
-        &[&path],
-    );
+    // Another client (its own SDK client and connection pool) rotates the value.
+    let other = common::store().await;
+    other
+        .put(&path, "v2".into(), PutOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         read(&cached, &path, VersionSelector::Latest).await,
         "v1",
