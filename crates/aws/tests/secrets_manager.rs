@@ -396,3 +396,40 @@ async fn a_user_without_permissions_is_permission_denied() {
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     assert!(!err.to_string().contains(secret), "{err}");
 }
+
+/// `delete` schedules the deletion for the URI's recovery window (7 days here): the secret
+/// is listed with every version Deleted until then, and `undelete` brings it back;
+/// `purge` deletes at once.
+#[tokio::test]
+async fn delete_keeps_the_secret_for_the_recovery_window() {
+    let uri = format!("{}&recovery_days=7", common::uri());
+    let config = AwsConfig::from_uri(&StoreUri::parse(&uri).unwrap())
+        .unwrap()
+        .with_static_credentials(Moto::ACCESS_KEY_ID, Moto::SECRET_ACCESS_KEY);
+    let backend = ironsecrets_aws::open(&config).await.unwrap();
+    let store = backend
+        .native::<ironsecrets_aws::AwsSecretsStore>()
+        .unwrap();
+    let path = common::unique("recoverable/key");
+    store
+        .put(&path, "v".into(), PutOptions::default())
+        .await
+        .unwrap();
+    store.delete(&path, &[]).await.unwrap();
+    let described = store.describe(&path).await.unwrap();
+    let left = described.deleted_at.expect("scheduled for deletion") - chrono::Utc::now();
+    assert!((6..=7).contains(&left.num_days()), "deleted in {left}");
+    assert!(
+        described
+            .metadata
+            .versions
+            .iter()
+            .all(|v| matches!(v.state, ironsecrets_core::VersionState::Deleted { .. }))
+    );
+    assert_eq!(store.list(&path).await.unwrap(), [path.clone()]);
+    store.undelete(&path, &[]).await.unwrap();
+    assert_eq!(store.describe(&path).await.unwrap().deleted_at, None);
+    store.purge(&path).await.unwrap();
+    let err = store.metadata(&path).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
