@@ -426,7 +426,7 @@ async fn delete_keeps_the_secret_for_the_recovery_window() {
             .iter()
             .all(|v| matches!(v.state, ironsecrets_core::VersionState::Deleted { .. }))
     );
-    assert_eq!(store.list(&path).await.unwrap(), [path.clone()]);
+    assert_eq!(store.list(&path).await.unwrap(), [path.as_str()]);
     store.undelete(&path, &[]).await.unwrap();
     assert_eq!(store.describe(&path).await.unwrap().deleted_at, None);
     store.purge(&path).await.unwrap();
