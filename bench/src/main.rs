@@ -7,9 +7,11 @@
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
 //! ironsecrets-bench lease --out FILE [--leases N] [--seconds N] [--latency-ms N]
+//! ironsecrets-bench aws --out FILE [--seq N] [--concurrent N] [--in-flight N] [--cached N]
 //! ```
 
 mod alloc;
+mod aws;
 mod lease;
 mod local;
 mod machine;
@@ -30,6 +32,7 @@ const USAGE: &str = "\
 usage: ironsecrets-bench local --out FILE [options]
        ironsecrets-bench vault --out FILE [options]
        ironsecrets-bench lease --out FILE [options]
+       ironsecrets-bench aws --out FILE [options]
 
 local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
@@ -53,6 +56,13 @@ lease: the lease scheduler keeping many leases alive on a simulated backend
   --leases N         leases managed (default 10000)
   --seconds N        measured run time, at least 10 (default 30)
   --latency-ms N     the simulated backend's answer time (default 1)
+aws: the AWS backend against the raw aws-sdk-secretsmanager client, on a throwaway
+     moto server (`moto_server` on PATH): get, sequential and concurrent; cached get
+  --out FILE         markdown report to write
+  --seq N            measured sequential gets per client (default 1200)
+  --concurrent N     measured concurrent gets per client (default 2400)
+  --in-flight N      concurrent tasks (default 8)
+  --cached N         measured cached gets (default 200000)
 ";
 
 fn main() -> ExitCode {
@@ -61,6 +71,7 @@ fn main() -> ExitCode {
         Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
         Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
         Some("lease") => lease::Config::parse(&args[1..]).and_then(lease::run),
+        Some("aws") => aws::Config::parse(&args[1..]).and_then(aws::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

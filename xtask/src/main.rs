@@ -6,7 +6,9 @@
 //!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
 //!   does the same for the Vault backend against a throwaway OpenBao (default
 //!   `docs/bench/vault.md`); `cargo xtask bench lease` runs the lease scheduler with
-//!   10 000 leases on a simulated backend (default `docs/bench/lease.md`).
+//!   10 000 leases on a simulated backend (default `docs/bench/lease.md`), and `cargo
+//!   xtask bench aws` the AWS backend against a throwaway moto server (default
+//!   `docs/bench/aws.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
@@ -52,6 +54,9 @@ enum BenchCommand {
     /// The lease scheduler keeping 10 000 leases alive on a simulated backend: memory per
     /// lease, renewal lateness, tasks
     Lease(BenchArgs),
+    /// The AWS backend against the raw aws-sdk-secretsmanager client on a throwaway moto
+    /// server (needs `moto_server` on PATH): get, sequential and concurrent; cached get
+    Aws(BenchArgs),
 }
 
 #[derive(Args)]
@@ -75,6 +80,7 @@ fn main() -> ExitCode {
                 BenchCommand::Local(args) => ("local", bench::DEFAULT_LOCAL_REPORT, args),
                 BenchCommand::Vault(args) => ("vault", bench::DEFAULT_VAULT_REPORT, args),
                 BenchCommand::Lease(args) => ("lease", bench::DEFAULT_LEASE_REPORT, args),
+                BenchCommand::Aws(args) => ("aws", bench::DEFAULT_AWS_REPORT, args),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }

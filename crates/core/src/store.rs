@@ -94,6 +94,19 @@ pub trait SecretStore: Send + Sync + 'static {
         Err(Error::unsupported(self.backend(), "undelete"))
     }
 
+    /// The version `selector` names right now, when the backend can tell more cheaply
+    /// than a `get` (AWS: `DescribeSecret` instead of reading the value); `Ok(None)` when
+    /// it cannot. [`crate::CachingStore`] uses it to keep serving an expired entry whose
+    /// version is still current instead of reading the value again.
+    async fn current_version(
+        &self,
+        path: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        let _ = (path, selector);
+        Ok(None)
+    }
+
     /// Erases versions' values for good, keeping their metadata.
     async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
         let _ = (path, versions);

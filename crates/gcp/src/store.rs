@@ -263,6 +263,7 @@ impl SecretStore for GcpStore {
             destroy: true,
             tags: true,
             binary_values: true,
+            max_value_bytes: Some(MAX_VALUE_LEN),
             ..Capabilities::default()
         }
     }

@@ -1,5 +1,6 @@
 //! ironsecrets: one API for secrets, leases, dynamic credentials and encryption as a
-//! service, over the backends compiled in (one cargo feature each; `local` and `vault` by default).
+//! service, over the backends compiled in (one cargo feature each; `local` and `vault` by
+//! default, `aws` on request).
 //!
 //! ```no_run
 //! # async fn demo() -> ironsecrets::Result<()> {
@@ -16,6 +17,8 @@ mod registry;
 mod rotation_report;
 
 pub use client::Client;
+#[cfg(feature = "aws")]
+pub use ironsecrets_aws as aws;
 pub use ironsecrets_core::*;
 #[cfg(feature = "gcp")]
 pub use ironsecrets_gcp as gcp;

@@ -15,6 +15,8 @@ pub fn registry() -> Registry {
     registry.register("vault", ironsecrets_vault::open_uri);
     #[cfg(feature = "gcp")]
     registry.register("gcp-sm", ironsecrets_gcp::open_uri);
+    #[cfg(feature = "aws")]
+    registry.register("aws-sm", ironsecrets_aws::open_uri);
     registry
 }
 

@@ -385,6 +385,7 @@ impl SecretStore for LocalStore {
             transit: true,
             leases: false,
             dynamic_credentials: false,
+            max_value_bytes: None,
         }
     }
 

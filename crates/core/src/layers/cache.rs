@@ -54,7 +54,10 @@ impl Default for CacheConfig {
 /// `update_metadata` drop every entry of the path, whether the write succeeded or not
 /// (a failed write may still have been applied). A fetch that overlapped any such
 /// write is not cached, so an older value cannot come back. Changes made by other
-/// clients show after at most `ttl`.
+/// clients show after at most `ttl`: an expired entry is served again only when the
+/// backend's cheap [`SecretStore::current_version`] says its version is still the one
+/// selected (AWS: `DescribeSecret`); otherwise, and for backends that cannot tell, the
+/// value is read again.
 ///
 /// Concurrent misses on one key each go to the backend; only background refreshes are
 /// deduplicated. Values stay [`SecretValue`]s and Debug shows no entries.
@@ -104,8 +107,9 @@ struct Entry {
 enum Lookup {
     /// A fresh entry; `refresh` says this caller should start a background refresh.
     Hit { secret: Secret, refresh: bool },
-    /// Nothing fresh: ask the backend.
-    Miss,
+    /// Nothing fresh: ask the backend. `expired` is the entry that expired, which is
+    /// served again if the backend says its version is still the one selected.
+    Miss { expired: Option<Secret> },
 }
 
 impl Key {
@@ -151,10 +155,12 @@ impl Shared {
         let mut state = self.state();
         let tick = state.touch();
         let Some(entry) = state.entries.get_mut(key) else {
-            return Lookup::Miss;
+            return Lookup::Miss { expired: None };
         };
         if now >= entry.expires_at {
-            return Lookup::Miss;
+            return Lookup::Miss {
+                expired: Some(entry.secret.clone()),
+            };
         }
         entry.last_used = tick;
         let secret = entry.secret.clone();
@@ -247,6 +253,20 @@ impl Shared {
         }
     }
 
+    /// Reads `key` from the backend; when `cached` is given and the backend can tell
+    /// cheaply that its version is still the one selected
+    /// ([`SecretStore::current_version`]), returns `cached` without reading the value.
+    async fn fetch(&self, key: &Key, cached: Option<Secret>) -> Result<Secret> {
+        let selector = key.selector();
+        if let Some(cached) = cached
+            && let Ok(Some(current)) = self.inner.current_version(&key.path, &selector).await
+            && current == cached.version
+        {
+            return Ok(cached);
+        }
+        self.inner.get(&key.path, selector).await
+    }
+
     fn invalidate(&self, path: &str) {
         let mut state = self.state();
         state.generation += 1;
@@ -294,7 +314,7 @@ impl CachingStore {
     }
 
     /// Refreshes `key` in the background; the key is already marked as refreshing.
-    fn spawn_refresh(&self, handle: &tokio::runtime::Handle, key: Key) {
+    fn spawn_refresh(&self, handle: &tokio::runtime::Handle, key: Key, cached: Secret) {
         let generation = self.shared.generation();
         let in_flight = InFlight {
             shared: Arc::clone(&self.shared),
@@ -302,7 +322,7 @@ impl CachingStore {
         };
         handle.spawn(async move {
             let InFlight { shared, key } = &in_flight;
-            let result = shared.inner.get(&key.path, key.selector()).await;
+            let result = shared.fetch(key, Some(cached)).await;
             shared.finish_refresh(key, result, generation);
         });
     }
@@ -355,17 +375,17 @@ impl SecretStore for CachingStore {
         let key = Key::new(path, &version);
         // Without a Tokio runtime there is nowhere to refresh; hits are still served.
         let handle = tokio::runtime::Handle::try_current().ok();
-        match self.shared.lookup(&key, Instant::now(), handle.is_some()) {
+        let expired = match self.shared.lookup(&key, Instant::now(), handle.is_some()) {
             Lookup::Hit { secret, refresh } => {
                 if let (true, Some(handle)) = (refresh, &handle) {
-                    self.spawn_refresh(handle, key);
+                    self.spawn_refresh(handle, key, secret.clone());
                 }
                 return Ok(secret);
             }
-            Lookup::Miss => {}
-        }
+            Lookup::Miss { expired } => expired,
+        };
         let generation = self.shared.generation();
-        match self.shared.inner.get(path, version).await {
+        match self.shared.fetch(&key, expired).await {
             Ok(secret) => {
                 self.shared.store(key, secret.clone(), generation);
                 Ok(secret)
@@ -415,6 +435,13 @@ impl SecretStore for CachingStore {
         self.invalidating(path, self.shared.inner.destroy(path, versions))
             .await
     }
+    async fn current_version(
+        &self,
+        path: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        self.shared.inner.current_version(path, selector).await
+    }
 }
 
 #[cfg(test)]
@@ -452,6 +479,28 @@ mod tests {
         assert_eq!(read(&store, "app/db", LATEST).await, "v1");
         assert_eq!(read(&store, "app/db", LATEST).await, "v1");
         assert_eq!(inner.calls("get"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_entry_is_kept_while_its_version_is_current() {
+        let inner = TestStore::new();
+        inner.report_current_versions();
+        inner.seed("app/db", "v1");
+        let store = caching(&inner, no_refresh());
+        let past_ttl = CacheConfig::default().ttl + Duration::from_secs(1);
+        assert_eq!(read(&store, "app/db", LATEST).await, "v1");
+        advance(past_ttl).await;
+        assert_eq!(read(&store, "app/db", LATEST).await, "v1");
+        assert_eq!(
+            inner.calls("get"),
+            1,
+            "an unchanged version is not read again"
+        );
+        assert_eq!(inner.calls("current_version"), 1);
+        inner.seed("app/db", "v2");
+        advance(past_ttl).await;
+        assert_eq!(read(&store, "app/db", LATEST).await, "v2");
+        assert_eq!(inner.calls("get"), 2, "a new version is read");
     }
 
     #[tokio::test(start_paused = true)]

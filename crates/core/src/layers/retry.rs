@@ -192,6 +192,17 @@ impl SecretStore for RetryingStore {
         self.run("destroy", path, || self.inner.destroy(path, versions))
             .await
     }
+
+    async fn current_version(
+        &self,
+        path: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        self.run("current_version", path, || {
+            self.inner.current_version(path, selector)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

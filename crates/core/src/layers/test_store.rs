@@ -23,6 +23,8 @@ struct State {
     failure_kind: Option<ErrorKind>,
     failure_retry_after: Option<Duration>,
     get_latency: Duration,
+    /// Whether `current_version` answers (else it keeps the trait's `Ok(None)`).
+    reports_current_version: bool,
 }
 
 /// In-memory store with call counters and failure injection.
@@ -48,6 +50,11 @@ impl TestStore {
             .entry(path.to_owned())
             .or_default()
             .push(value.into());
+    }
+
+    /// Makes `current_version` answer with the newest version, as AWS can.
+    pub(crate) fn report_current_versions(&self) {
+        self.state().reports_current_version = true;
     }
 
     /// How many times `operation` was called (failed calls included).
@@ -219,6 +226,24 @@ impl SecretStore for TestStore {
         self.enter("purge")?;
         self.state().secrets.remove(path);
         Ok(())
+    }
+
+    async fn current_version(
+        &self,
+        path: &str,
+        selector: &VersionSelector,
+    ) -> Result<Option<Version>> {
+        // Silent (no call counted, no failure consumed) unless switched on.
+        if !self.state().reports_current_version {
+            return Ok(None);
+        }
+        self.enter("current_version")?;
+        let state = self.state();
+        if *selector != VersionSelector::Latest {
+            return Ok(None);
+        }
+        let versions = state.secrets.get(path).ok_or_else(|| not_found(path))?;
+        Ok(Some(Version::from(versions.len() as u64)))
     }
 
     // undelete and destroy keep the trait's defaults: Unsupported from "test".

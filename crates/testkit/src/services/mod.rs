@@ -6,9 +6,11 @@
 //! - [`mariadb::MariaDb`]: a MariaDB server (Debian's `mariadb-server`).
 //! - [`gcp_emulator::GcpEmulator`]: a GCP Secret Manager emulator (`server-dual`, a Go
 //!   module installed with `go install`).
+//! - [`moto::Moto`]: a moto AWS emulator (`moto_server` from `pip install 'moto[server]'`).
 
 pub mod gcp_emulator;
 pub mod mariadb;
+pub mod moto;
 pub mod openbao;
 pub mod postgres;
 mod process;

@@ -1,0 +1,357 @@
+//! `aws`: the AWS backend (`ironsecrets-aws`) against the raw `aws-sdk-secretsmanager`
+//! client, on one throwaway moto server started here.
+//!
+//! Both clients share one SDK configuration (`AwsConfig::load`: the same HTTP client,
+//! endpoint, region and credentials), so the difference is what ironsecrets adds on top
+//! of `GetSecretValue`: path validation, error mapping and the `Secret` it returns.
+//! Measured, sequentially and with N reads in flight, in rounds alternating between the
+//! clients so both meet the same load: a get of a 64-byte secret through ironsecrets
+//! (the `SecretStore` trait object of `ironsecrets_aws::open`) and through the SDK
+//! client's `get_secret_value`. Then the cached get: a `CachingStore` over the same store,
+//! served from memory.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ironsecrets_aws::AwsConfig;
+use ironsecrets_core::{
+    CacheConfig, CachingStore, PutOptions, SecretStore, StoreUri, VersionSelector,
+};
+use ironsecrets_testkit::services::moto::Moto;
+
+use crate::machine::{self, Machine};
+use crate::stats::{Sample, grouped};
+use crate::{BenchResult, USAGE, flag_path, flag_value};
+
+/// The secret read.
+const SECRET_NAME: &str = "bench/app/password";
+/// The clients alternate in this many rounds.
+const ROUNDS: usize = 6;
+/// The target from the issue: ironsecrets get ops/s over the raw SDK's.
+const TARGET: f64 = 0.95;
+
+/// The command line of `aws`.
+pub struct Config {
+    out: PathBuf,
+    seq: usize,
+    concurrent: usize,
+    in_flight: usize,
+    cached: usize,
+}
+
+impl Config {
+    /// Parses `--out FILE [--seq N] [--concurrent N] [--in-flight N] [--cached N]`.
+    pub fn parse(args: &[String]) -> BenchResult<Config> {
+        let mut config = Config {
+            out: PathBuf::new(),
+            seq: 1_200,
+            concurrent: 2_400,
+            in_flight: 8,
+            cached: 200_000,
+        };
+        let mut index = 0;
+        while index < args.len() {
+            match args[index].as_str() {
+                "--out" => config.out = flag_path(args, index)?,
+                "--seq" => config.seq = flag_value(args, index)?,
+                "--concurrent" => config.concurrent = flag_value(args, index)?,
+                "--in-flight" => config.in_flight = flag_value(args, index)?,
+                "--cached" => config.cached = flag_value(args, index)?,
+                other => return Err(format!("unknown argument '{other}'\n\n{USAGE}").into()),
+            }
+            index += 2;
+        }
+        if config.out.as_os_str().is_empty() {
+            return Err(format!("--out FILE is required\n\n{USAGE}").into());
+        }
+        if config.in_flight == 0
+            || config.seq < ROUNDS
+            || config.concurrent < ROUNDS * config.in_flight
+        {
+            return Err(format!(
+                "--in-flight must be at least 1, --seq at least {ROUNDS} and --concurrent at least {ROUNDS} × --in-flight"
+            )
+            .into());
+        }
+        Ok(config)
+    }
+}
+
+type OpError = Box<dyn std::error::Error + Send + Sync>;
+type OpFuture = Pin<Box<dyn Future<Output = Result<(), OpError>> + Send>>;
+/// One get of one client, callable from any task.
+type Op = Arc<dyn Fn() -> OpFuture + Send + Sync>;
+
+fn op<F, Fut>(f: F) -> Op
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), OpError>> + Send + 'static,
+{
+    Arc::new(move || Box::pin(f()))
+}
+
+/// `ops` gets, `in_flight` at a time (1: sequential).
+async fn measure(op: &Op, ops: usize, in_flight: usize) -> BenchResult<Sample> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(in_flight);
+    for worker in 0..in_flight {
+        let op = Arc::clone(op);
+        let share = ops / in_flight + usize::from(worker < ops % in_flight);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(share);
+            for _ in 0..share {
+                let at = Instant::now();
+                op().await?;
+                latencies.push(at.elapsed());
+            }
+            Ok::<_, OpError>(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(ops);
+    for task in tasks {
+        latencies.extend(task.await?.map_err(|e| e.to_string())?);
+    }
+    Ok(Sample::new(started.elapsed(), latencies))
+}
+
+/// Both clients in `ROUNDS` alternating rounds of `ops / ROUNDS` each: (ironsecrets, raw).
+async fn compare(
+    ours: &Op,
+    raw: &Op,
+    ops: usize,
+    in_flight: usize,
+) -> BenchResult<(Sample, Sample)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            a.push(measure(ours, ops / ROUNDS, in_flight).await?);
+            b.push(measure(raw, ops / ROUNDS, in_flight).await?);
+        } else {
+            b.push(measure(raw, ops / ROUNDS, in_flight).await?);
+            a.push(measure(ours, ops / ROUNDS, in_flight).await?);
+        }
+    }
+    Ok((Sample::merge(a), Sample::merge(b)))
+}
+
+/// What was measured.
+struct Figures {
+    seq: (Sample, Sample),
+    conc: (Sample, Sample),
+    cached: Sample,
+}
+
+async fn run_all(config: &Config, moto: &Moto) -> BenchResult<Figures> {
+    let uri = StoreUri::parse(&format!(
+        "aws-sm://{}?endpoint={}",
+        Moto::REGION,
+        moto.endpoint()
+    ))?;
+    let aws = AwsConfig::from_uri(&uri)?
+        .with_static_credentials(Moto::ACCESS_KEY_ID, Moto::SECRET_ACCESS_KEY);
+    let backend = ironsecrets_aws::open(&aws).await?;
+    let store: Arc<dyn SecretStore> = Arc::clone(backend.store());
+    store
+        .put(SECRET_NAME, "x".repeat(64).into(), PutOptions::default())
+        .await?;
+    let raw_client = aws_sdk_secretsmanager::Client::new(&aws.load().await?);
+
+    let ours = {
+        let store = Arc::clone(&store);
+        op(move || {
+            let store = Arc::clone(&store);
+            async move {
+                let secret = store.get(SECRET_NAME, VersionSelector::Latest).await?;
+                std::hint::black_box(secret.value.len());
+                Ok(())
+            }
+        })
+    };
+    let raw = op(move || {
+        let client = raw_client.clone();
+        async move {
+            let out = client
+                .get_secret_value()
+                .secret_id(SECRET_NAME)
+                .send()
+                .await?;
+            std::hint::black_box(out.secret_string().map(str::len));
+            Ok(())
+        }
+    });
+    measure(&ours, 50, 1).await?;
+    measure(&raw, 50, 1).await?;
+    eprintln!("bench aws: sequential...");
+    let seq = compare(&ours, &raw, config.seq, 1).await?;
+    eprintln!("bench aws: {} in flight...", config.in_flight);
+    let conc = compare(&ours, &raw, config.concurrent, config.in_flight).await?;
+
+    eprintln!("bench aws: cached...");
+    let cache: Arc<dyn SecretStore> = Arc::new(CachingStore::new(
+        Arc::clone(&store),
+        CacheConfig {
+            ttl: Duration::from_secs(3600),
+            ..CacheConfig::default()
+        },
+    ));
+    let cached_op = op(move || {
+        let cache = Arc::clone(&cache);
+        async move {
+            let secret = cache.get(SECRET_NAME, VersionSelector::Latest).await?;
+            std::hint::black_box(secret.value.len());
+            Ok(())
+        }
+    });
+    measure(&cached_op, 1_000, 1).await?;
+    let cached = measure(&cached_op, config.cached, 1).await?;
+    Ok(Figures { seq, conc, cached })
+}
+
+/// Runs the benchmark and writes the report.
+pub fn run(config: Config) -> BenchResult {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is in the workspace root")
+        .to_owned();
+    let machine = Machine::read(&repo);
+    eprintln!("bench aws: starting moto...");
+    let moto = Moto::start();
+    let moto_version = moto.boto3("import moto; print(moto.__version__)", &[]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let figures = runtime.block_on(run_all(&config, &moto))?;
+    let elapsed = started.elapsed();
+    let load_after = machine::load_average();
+    drop(moto);
+    let md = report(
+        &config,
+        &figures,
+        &machine,
+        &moto_version,
+        &load_after,
+        elapsed,
+    );
+    std::fs::write(&config.out, md)?;
+    Ok(())
+}
+
+fn row(w: &mut String, client: &str, sample: &Sample) {
+    let _ = writeln!(
+        w,
+        "| {client} | {} | {:.0} | {:.0} | {:.0} |",
+        grouped(sample.ops_per_sec()),
+        sample.percentile_us(50.0),
+        sample.percentile_us(99.0),
+        sample.mean_us()
+    );
+}
+
+fn report(
+    config: &Config,
+    figures: &Figures,
+    machine: &Machine,
+    moto_version: &str,
+    load_after: &str,
+    elapsed: Duration,
+) -> String {
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(w, "# Benchmark: AWS Secrets Manager backend (moto)\n");
+    let _ = writeln!(
+        w,
+        "ironsecrets's `get` (the `SecretStore` of `ironsecrets_aws::open`) against the raw \
+         `aws-sdk-secretsmanager` client's `get_secret_value`, same SDK configuration, same \
+         moto server, same run ({ROUNDS} alternating rounds). Secret: 64 bytes of text. \
+         Target: ironsecrets ≥ {TARGET}× the raw SDK's ops/s.\n"
+    );
+    let _ = writeln!(w, "## Results\n");
+    let mut verdicts = Vec::new();
+    for (title, (ours, raw), ops) in [
+        ("Sequential", &figures.seq, config.seq),
+        (
+            &*format!("{} in flight", config.in_flight),
+            &figures.conc,
+            config.concurrent,
+        ),
+    ] {
+        let ratio = ours.ops_per_sec() / raw.ops_per_sec();
+        let met = ratio >= TARGET;
+        verdicts.push((title.to_owned(), ratio, met));
+        let _ = writeln!(w, "### {title} ({} gets per client)\n", grouped(ops as f64));
+        let _ = writeln!(
+            w,
+            "| client | ops/s | p50 µs | p99 µs | mean µs |\n|---|---|---|---|---|"
+        );
+        row(w, "ironsecrets", ours);
+        row(w, "raw aws-sdk-secretsmanager", raw);
+        let _ = writeln!(
+            w,
+            "\nironsecrets / raw: **{ratio:.3}×** — target ≥ {TARGET}×: **{}**\n",
+            if met { "met" } else { "not met" }
+        );
+    }
+    let _ = writeln!(
+        w,
+        "### Cached get ({} gets, `CachingStore`, ttl 1 h)\n",
+        grouped(config.cached as f64)
+    );
+    let _ = writeln!(
+        w,
+        "| client | ops/s | p50 µs | p99 µs | mean µs |\n|---|---|---|---|---|"
+    );
+    row(w, "ironsecrets cached", &figures.cached);
+    let _ = writeln!(w, "\n## Summary\n");
+    for (title, ratio, met) in &verdicts {
+        let _ = writeln!(
+            w,
+            "- {title}: {ratio:.3}× the raw SDK ({})",
+            if *met { "target met" } else { "target not met" }
+        );
+    }
+    let _ = writeln!(
+        w,
+        "- Cached: {} gets/s from memory; a hit makes no request. After the ttl, one \
+         `DescribeSecret` checks that `AWSCURRENT` did not move before the value is \
+         served again.",
+        grouped(figures.cached.ops_per_sec())
+    );
+    let _ = writeln!(
+        w,
+        "\nThe server dominates: moto is a Python emulator, so per-request time is mostly \
+         moto's; both clients send one `GetSecretValue` per get (ironsecrets names the \
+         `AWSCURRENT` stage explicitly, the raw client sends no stage).\n"
+    );
+    let _ = writeln!(w, "## Machine\n\n| | |\n|---|---|");
+    for (key, value) in [
+        ("date", machine.date.clone()),
+        ("git rev", machine.git_rev.clone()),
+        ("CPU", machine.cpu_model.clone()),
+        ("nproc", machine.nproc.to_string()),
+        ("memory", machine.memory.clone()),
+        ("OS", machine.kernel.clone()),
+        ("rustc", machine.rustc.clone()),
+        (
+            "server",
+            format!("moto {moto_version} (`moto_server`) on 127.0.0.1, plain http"),
+        ),
+        (
+            "load average (1/5/15 min) before / after",
+            format!("{} / {load_after}", machine.load_before),
+        ),
+        ("run time", format!("{:.1} s", elapsed.as_secs_f64())),
+    ] {
+        let _ = writeln!(w, "| {key} | {value} |");
+    }
+    let _ = writeln!(
+        w,
+        "\nReproduce: `cargo xtask bench aws` (needs `moto_server` on PATH; report: \
+         `docs/bench/aws.md`; `-- --seq N --concurrent N --in-flight N --cached N` change the counts)."
+    );
+    md
+}
