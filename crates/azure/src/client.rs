@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{ClientSecretCredential, DeveloperToolsCredential, ManagedIdentityCredential};
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
@@ -26,17 +26,27 @@ impl Clients {
     pub fn new(config: &AzureConfig) -> Result<Self> {
         let client_options = ClientOptions {
             transport: Some(Transport::new(Arc::new(http_client(config)?))),
+            retry: if config.retries {
+                RetryOptions::default()
+            } else {
+                RetryOptions::none()
+            },
             ..ClientOptions::default()
         };
         let credential = credential(&config.credential, &client_options)?;
         let url = config.vault_url.as_str();
+        let secret_defaults = SecretClientOptions::default();
+        let key_defaults = KeyClientOptions::default();
         let secrets = SecretClient::new(
             url,
             credential.clone(),
             Some(SecretClientOptions {
                 client_options: client_options.clone(),
                 verify_challenge_resource: Some(config.verify_challenge_resource),
-                ..SecretClientOptions::default()
+                api_version: config
+                    .api_version
+                    .clone()
+                    .unwrap_or(secret_defaults.api_version),
             }),
         )
         .map_err(|e| Error::config(format!("cannot create the Key Vault secret client: {e}")))?;
@@ -46,7 +56,10 @@ impl Clients {
             Some(KeyClientOptions {
                 client_options,
                 verify_challenge_resource: Some(config.verify_challenge_resource),
-                ..KeyClientOptions::default()
+                api_version: config
+                    .api_version
+                    .clone()
+                    .unwrap_or(key_defaults.api_version),
             }),
         )
         .map_err(|e| Error::config(format!("cannot create the Key Vault key client: {e}")))?;

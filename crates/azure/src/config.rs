@@ -71,19 +71,26 @@ pub struct AzureConfig {
     /// Whether the authentication challenge must name a resource under the vault's domain
     /// (the SDK's check; off only for an emulator on a host that is not `*.vault.azure.net`).
     pub verify_challenge_resource: bool,
+    /// The Key Vault REST API version to speak; `None` for the SDK's default (an
+    /// emulator may only know older ones, e.g. `7.5`).
+    pub api_version: Option<String>,
+    /// Whether the SDK retries throttled (429), failed (5xx) and unreachable requests
+    /// itself, with exponential back-off for up to a minute (the default). Turn it off when
+    /// wrapping the store in [`RetryingStore`](ironsecrets_core::RetryingStore) instead.
+    pub retries: bool,
 }
 
 impl AzureConfig {
     /// A config for `vault_url` with the credential picked from the environment.
     pub fn new(vault_url: Url) -> Self {
-        let verify = vault_url
-            .host_str()
-            .is_some_and(|h| !is_loopback_host(h));
+        let verify = vault_url.host_str().is_some_and(|h| !is_loopback_host(h));
         AzureConfig {
             vault_url,
             credential: CredentialSource::Auto,
             ca_file: None,
             verify_challenge_resource: verify,
+            api_version: None,
+            retries: true,
         }
     }
 
@@ -105,12 +112,23 @@ impl AzureConfig {
     ///   `https://` that host, as given (a full vault URL);
     /// - `azure-kv://` (no host) takes the URL from `AZURE_KEYVAULT_URL`.
     ///
-    /// Parameters: `ca=/path/ca.pem` (extra CA to trust) and `credential=auto` (default),
-    /// `client-secret`, `managed-identity` or `developer`. Secrets never come from the URI.
+    /// Parameters: `ca=/path/ca.pem` (the only CA to trust), `api-version=7.5` (the REST
+    /// API version), `retries=false` (no SDK retries) and `credential=auto` (default), `client-secret`, `managed-identity` or
+    /// `developer`. Secrets never come from the URI.
     pub fn from_uri_and_vars(uri: &StoreUri, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let vault_url = vault_url(uri, &var)?;
         let mut config = AzureConfig::new(vault_url);
         config.ca_file = uri.query("ca").map(PathBuf::from);
+        config.api_version = uri.query("api-version");
+        config.retries = match uri.query("retries").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(Error::config(format!(
+                    "retries must be true or false, not '{other}'"
+                )));
+            }
+        };
         config.credential = credential_source(uri.query("credential").as_deref(), &var)?;
         Ok(config)
     }
@@ -134,8 +152,8 @@ fn vault_url(uri: &StoreUri, var: &impl Fn(&str) -> Option<String>) -> Result<Ur
             format!("https://{authority}/")
         }
     };
-    let parsed = Url::parse(&text)
-        .map_err(|e| Error::config(format!("the vault URL is not valid: {e}")))?;
+    let parsed =
+        Url::parse(&text).map_err(|e| Error::config(format!("the vault URL is not valid: {e}")))?;
     if parsed.scheme() != "https" {
         return Err(Error::config(format!(
             "the vault URL must use https, not {}",
@@ -216,11 +234,24 @@ mod tests {
         assert!(c.verify_challenge_resource);
         let c = config("azure-kv://myvault.vault.azure.net", &[]).unwrap();
         assert_eq!(c.vault_url.as_str(), "https://myvault.vault.azure.net/");
-        let c = config("azure-kv://127.0.0.1:8443?ca=/tmp/ca.pem", &[]).unwrap();
+        let c = config(
+            "azure-kv://127.0.0.1:8443?ca=/tmp/ca.pem&api-version=7.5",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.api_version.as_deref(), Some("7.5"));
+        assert!(c.retries);
+        assert!(!config("azure-kv://v?retries=false", &[]).unwrap().retries);
+        let err = config("azure-kv://v?retries=maybe", &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
         assert_eq!(c.vault_url.as_str(), "https://127.0.0.1:8443/");
         assert_eq!(c.ca_file, Some(PathBuf::from("/tmp/ca.pem")));
         assert!(!c.verify_challenge_resource);
-        let c = config("azure-kv://", &[(VAULT_URL_ENV, "https://v.vault.azure.net")]).unwrap();
+        let c = config(
+            "azure-kv://",
+            &[(VAULT_URL_ENV, "https://v.vault.azure.net")],
+        )
+        .unwrap();
         assert_eq!(c.vault_url.as_str(), "https://v.vault.azure.net/");
     }
 
@@ -241,7 +272,10 @@ mod tests {
             ("AZURE_CLIENT_SECRET", "canary-s3cret"),
         ];
         let c = config("azure-kv://v", &sp).unwrap();
-        assert!(matches!(c.credential, CredentialSource::ClientSecret { .. }));
+        assert!(matches!(
+            c.credential,
+            CredentialSource::ClientSecret { .. }
+        ));
         assert!(!format!("{c:?}").contains("canary-s3cret"));
         let c = config("azure-kv://v", &[("IDENTITY_ENDPOINT", "http://x")]).unwrap();
         assert!(matches!(c.credential, CredentialSource::ManagedIdentity));

@@ -46,9 +46,9 @@ fn from_azure(err: azure_core::Error) -> Error {
             format!("no Azure token could be obtained: {err}"),
         )
         .with_source(err),
-        AzureKind::DataConversion => {
-            Error::unexpected(format!("Key Vault sent an answer that could not be read: {err}"))
-        }
+        AzureKind::DataConversion => Error::unexpected(format!(
+            "Key Vault sent an answer that could not be read: {err}"
+        )),
         _ => Error::unexpected(format!("Azure SDK error: {err}")),
     }
 }
@@ -65,13 +65,19 @@ pub(crate) fn from_status(status: StatusCode, response: Option<&RawResponse>) ->
     let number = u16::from(status);
     let (kind, what) = match number {
         404 => (ErrorKind::NotFound, "not found"),
-        401 => (ErrorKind::Unauthenticated, "the request was not authenticated"),
+        401 => (
+            ErrorKind::Unauthenticated,
+            "the request was not authenticated",
+        ),
         403 => (ErrorKind::PermissionDenied, "permission denied"),
         409 => (
             ErrorKind::Conflict,
             "conflict: a soft-deleted object with this name must be recovered or purged first, or it is being deleted",
         ),
-        400 => (ErrorKind::InvalidInput, "Key Vault refused the request as invalid"),
+        400 => (
+            ErrorKind::InvalidInput,
+            "Key Vault refused the request as invalid",
+        ),
         429 => (ErrorKind::RateLimited, "Key Vault is throttling requests"),
         500..=599 => (ErrorKind::Unavailable, "Key Vault is unavailable"),
         _ => (ErrorKind::Unexpected, "unexpected answer from Key Vault"),

@@ -161,7 +161,7 @@ mod tests {
         let err = encode(&"a".repeat(MAX_NAME_LEN + 1)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.message().contains("128 characters"), "{err}");
-        let err = encode(&"a/".repeat(43)[..85]).unwrap_err();
+        let err = encode(&"a/".repeat(44)[..87]).unwrap_err();
         assert!(err.message().contains("Key Vault allows 127"), "{err}");
     }
 

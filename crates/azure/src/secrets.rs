@@ -21,14 +21,11 @@ use azure_security_keyvault_secrets::models::{
     SecretClientGetSecretOptions, SecretClientUpdateSecretPropertiesOptions, SetSecretParameters,
     UpdateSecretPropertiesParameters,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ironsecrets_core::{
     Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
-    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState,
-    validate_prefix,
+    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState, validate_prefix,
 };
 
 use crate::client::Clients;
@@ -68,6 +65,13 @@ impl AzureSecretStore {
         update: PropertiesUpdate,
     ) -> Result<()> {
         let name = encode(path)?;
+        let version = match version {
+            Some(v) => v.clone(),
+            None => {
+                let latest = self.read(&name, None, "update_properties", path).await?;
+                id_version(latest.id.as_deref())?
+            }
+        };
         let parameters = UpdateSecretPropertiesParameters {
             content_type: update.content_type.clone(),
             secret_attributes: Some(update.attributes()),
@@ -79,7 +83,7 @@ impl AzureSecretStore {
                 &name,
                 content(parameters)?,
                 Some(SecretClientUpdateSecretPropertiesOptions {
-                    secret_version: version.map(|v| v.as_str().to_owned()),
+                    secret_version: Some(version.as_str().to_owned()),
                     ..Default::default()
                 }),
             )
@@ -141,7 +145,11 @@ impl AzureSecretStore {
             .list_deleted_secret_properties(None)
             .map_err(|e| map_error(e, "list", ""))?;
         let mut names = Vec::new();
-        while let Some(item) = pager.try_next().await.map_err(|e| map_error(e, "list", ""))? {
+        while let Some(item) = pager
+            .try_next()
+            .await
+            .map_err(|e| map_error(e, "list", ""))?
+        {
             names.extend(item.id.as_deref().and_then(name_of));
         }
         Ok(names)
@@ -154,7 +162,11 @@ impl AzureSecretStore {
             .list_secret_properties(None)
             .map_err(|e| map_error(e, "list", ""))?;
         let mut names = Vec::new();
-        while let Some(item) = pager.try_next().await.map_err(|e| map_error(e, "list", ""))? {
+        while let Some(item) = pager
+            .try_next()
+            .await
+            .map_err(|e| map_error(e, "list", ""))?
+        {
             names.extend(item.id.as_deref().and_then(name_of));
         }
         Ok(names)
@@ -170,11 +182,7 @@ impl AzureSecretStore {
             .map_err(|e| map_error(e, "metadata", path))?
             .into_model()
             .map_err(|e| map_error(e, "metadata", path))?;
-        let version = deleted
-            .id
-            .as_deref()
-            .and_then(version_of)
-            .ok_or_else(|| Error::unexpected("Key Vault sent a deleted secret without an id"))?;
+        let version = id_version(deleted.id.as_deref())?;
         let created = write_time(
             deleted.tags.as_ref(),
             deleted.attributes.as_ref().and_then(|a| a.created),
@@ -275,20 +283,12 @@ impl SecretStore for AzureSecretStore {
             }
         };
         let secret = self.read(&name, wanted, "get", path).await?;
-        let value = secret.value.as_deref().unwrap_or_default();
-        let value = if tags::is_base64(secret.tags.as_ref()) {
-            SecretValue::new(BASE64.decode(value).map_err(|_| {
-                Error::unexpected("a value marked base64 is not valid base64")
-                    .context(BACKEND, "get", path)
-            })?)
-        } else {
-            SecretValue::new(value.as_bytes().to_vec())
-        };
-        let version = secret
-            .id
-            .as_deref()
-            .and_then(version_of)
-            .ok_or_else(|| Error::unexpected("Key Vault sent a secret without an id"))?;
+        let value = tags::decode_value(
+            secret.tags.as_ref(),
+            secret.value.as_deref().unwrap_or_default(),
+        )
+        .map_err(|e| e.context(BACKEND, "get", path))?;
+        let version = id_version(secret.id.as_deref())?;
         Ok(Secret {
             path: path.to_owned(),
             version,
@@ -300,7 +300,12 @@ impl SecretStore for AzureSecretStore {
         })
     }
 
-    async fn put(&self, path: &str, value: SecretValue, options: PutOptions) -> Result<VersionInfo> {
+    async fn put(
+        &self,
+        path: &str,
+        value: SecretValue,
+        options: PutOptions,
+    ) -> Result<VersionInfo> {
         let name = encode(path)?;
         if options.cas.is_some() {
             return Err(Error::unsupported(BACKEND, "check-and-set"));
@@ -321,16 +326,14 @@ impl SecretStore for AzureSecretStore {
             tags::WRITTEN,
             now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
         )];
-        let text = match std::str::from_utf8(value.expose()) {
-            Ok(text) => text.to_owned(),
-            Err(_) => {
-                reserved.push((tags::ENCODING, "base64".to_owned()));
-                BASE64.encode(value.expose())
-            }
-        };
+        let (text, encoding) = tags::encode_value(&value);
+        reserved.extend(encoding.map(|e| (tags::ENCODING, e.to_owned())));
         let parameters = SetSecretParameters {
             value: Some(text),
-            tags: Some(user.to_tags(&reserved).map_err(|e| e.context(BACKEND, "put", path))?),
+            tags: Some(
+                user.to_tags(&reserved)
+                    .map_err(|e| e.context(BACKEND, "put", path))?,
+            ),
             ..Default::default()
         };
         let written = self
@@ -341,11 +344,7 @@ impl SecretStore for AzureSecretStore {
             .map_err(|e| map_error(e, "put", path))?
             .into_model()
             .map_err(|e| map_error(e, "put", path))?;
-        let version = written
-            .id
-            .as_deref()
-            .and_then(version_of)
-            .ok_or_else(|| Error::unexpected("Key Vault sent a secret without an id"))?;
+        let version = id_version(written.id.as_deref())?;
         Ok(VersionInfo {
             version,
             created_at: now,
@@ -357,8 +356,7 @@ impl SecretStore for AzureSecretStore {
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
         let name = encode(path)?;
         if !versions.is_empty() {
-            return Err(Error::unsupported(BACKEND, "delete of single versions")
-                .with_path(path));
+            return Err(Error::unsupported(BACKEND, "delete of single versions").with_path(path));
         }
         self.soft_delete(&name, path, "delete").await
     }
@@ -387,11 +385,7 @@ impl SecretStore for AzureSecretStore {
             }
             Err(e) => return Err(e),
         };
-        let current = latest
-            .id
-            .as_deref()
-            .and_then(version_of)
-            .ok_or_else(|| Error::unexpected("Key Vault sent a secret without an id"))?;
+        let current = id_version(latest.id.as_deref())?;
         let mut listed = self.versions(&name, path).await?;
         // Oldest first; the current version last among equal times.
         listed.sort_by_key(|l| (l.written, l.version == current));
@@ -478,8 +472,10 @@ impl SecretStore for AzureSecretStore {
             .recover_deleted_secret(&name, None)
             .await
             .map_err(|e| map_error(e, "undelete", path))?;
-        self.settle(path, "undelete", || self.read(&name, None, "undelete", path))
-            .await
+        self.settle(path, "undelete", || {
+            self.read(&name, None, "undelete", path)
+        })
+        .await
     }
 }
 
@@ -489,6 +485,12 @@ where
 {
     RequestContent::try_from(parameters)
         .map_err(|e| Error::unexpected(format!("cannot encode the Key Vault request: {e}")))
+}
+
+/// The version in an id Key Vault must have sent.
+fn id_version(id: Option<&str>) -> Result<Version> {
+    id.and_then(version_of)
+        .ok_or_else(|| Error::unexpected("Key Vault sent a secret without an id"))
 }
 
 /// The version in an id `https://vault/secrets/<name>/<version>`.

