@@ -33,7 +33,9 @@ impl Clients {
             },
             ..ClientOptions::default()
         };
-        let credential = credential(&config.credential, &client_options)?;
+        // The credential talks to Entra ID or the identity endpoint, not the vault: the
+        // SDK's default transport and the system's roots, not the vault's CA.
+        let credential = credential(&config.credential, &ClientOptions::default())?;
         let url = config.vault_url.as_str();
         let secret_defaults = SecretClientOptions::default();
         let key_defaults = KeyClientOptions::default();
@@ -111,8 +113,8 @@ fn credential(
     })
 }
 
-/// rustls; with `ca_file`, only the CA certificates in it are trusted (verification is
-/// never turned off).
+/// The vault's HTTP client: rustls, https only; with `ca_file`, only the CA certificates
+/// in it are trusted (verification is never turned off).
 fn http_client(config: &AzureConfig) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .tls_backend_rustls()

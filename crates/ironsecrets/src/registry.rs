@@ -13,6 +13,8 @@ pub fn registry() -> Registry {
     registry.register("local", ironsecrets_local::open_uri);
     #[cfg(feature = "vault")]
     registry.register("vault", ironsecrets_vault::open_uri);
+    #[cfg(feature = "azure")]
+    registry.register("azure-kv", ironsecrets_azure::open_uri);
     registry
 }
 
