@@ -51,7 +51,41 @@ pub fn for_ci() -> Vec<Requirement> {
             },
             install: || apt_install(&["mariadb-server"]),
         },
+        Requirement {
+            name: "lowkey-vault",
+            check: || lowkey_vault_jar().is_file() && succeeds(tool("java", ["-version"])),
+            install: install_lowkey_vault,
+        },
     ]
+}
+
+/// The Lowkey Vault (Azure Key Vault emulator) release that still runs on Java 17; later
+/// ones need Java 21 or 25.
+const LOWKEY_VAULT_VERSION: &str = "2.14.13";
+
+/// Where the Lowkey Vault jar goes: the cache dir the testkit service looks in.
+fn lowkey_vault_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+        .join(".cache/ironsecrets")
+}
+
+fn lowkey_vault_jar() -> std::path::PathBuf {
+    lowkey_vault_dir().join(format!("lowkey-vault-app-{LOWKEY_VAULT_VERSION}.jar"))
+}
+
+/// A JRE and Maven from Debian, then the app jar from Maven Central into the cache dir.
+fn install_lowkey_vault() -> Result {
+    if !succeeds(tool("java", ["-version"])) || !succeeds(tool("mvn", ["-v"])) {
+        apt_install(&["openjdk-17-jre-headless", "maven"])?;
+    }
+    let artifact = format!(
+        "-Dartifact=com.github.nagyesta.lowkey-vault:lowkey-vault-app:{LOWKEY_VAULT_VERSION}:jar"
+    );
+    let output = format!("-DoutputDirectory={}", lowkey_vault_dir().display());
+    run::status(tool(
+        "mvn",
+        ["-q", "-B", "dependency:copy", &artifact, &output],
+    ))
 }
 
 /// `apt-get install` Debian packages (after one `apt-get update`). The packages' own
