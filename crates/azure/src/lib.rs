@@ -40,6 +40,8 @@
 
 mod client;
 mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod errors;
 pub mod names;
 mod properties;

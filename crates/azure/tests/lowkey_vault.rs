@@ -3,9 +3,8 @@
 
 use std::sync::{Arc, LazyLock};
 
-use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-use azure_core::time::{Duration as AzDuration, OffsetDateTime};
 use futures::TryStreamExt;
+use ironsecrets_azure::emulator::EmulatorIdentity;
 use ironsecrets_azure::{
     AzureConfig, AzureSecretStore, Clients, CredentialSource, PropertiesUpdate,
 };
@@ -54,43 +53,6 @@ async fn vault_url() -> String {
         .clone()
 }
 
-/// Gets its token from Lowkey Vault's managed-identity endpoint (App Service protocol),
-/// so requests carry a token the emulator issued.
-#[derive(Debug)]
-struct EmulatorIdentity {
-    endpoint: String,
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for EmulatorIdentity {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        let resource = scopes
-            .first()
-            .map(|s| s.trim_end_matches("/.default"))
-            .unwrap_or("");
-        let body: serde_json::Value = reqwest::Client::new()
-            .get(&self.endpoint)
-            .query(&[("resource", resource), ("api-version", "2019-08-01")])
-            .header("X-IDENTITY-HEADER", "header")
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| azure_core::Error::new(azure_core::error::ErrorKind::Credential, e))?
-            .json()
-            .await
-            .map_err(|e| azure_core::Error::new(azure_core::error::ErrorKind::Credential, e))?;
-        let token = body["access_token"].as_str().unwrap_or_default().to_owned();
-        Ok(AccessToken::new(
-            token,
-            OffsetDateTime::now_utc() + AzDuration::minutes(30),
-        ))
-    }
-}
-
 async fn config() -> AzureConfig {
     let server = &*SERVER;
     let mut config = AzureConfig::new(vault_url().await.parse().unwrap());
@@ -99,9 +61,8 @@ async fn config() -> AzureConfig {
     config.api_version = Some("7.5".into());
     // Errors surface at once instead of after the SDK's minute of back-off.
     config.retries = false;
-    config.credential = CredentialSource::Custom(Arc::new(EmulatorIdentity {
-        endpoint: server.token_endpoint(),
-    }));
+    config.credential =
+        CredentialSource::Custom(Arc::new(EmulatorIdentity::new(server.token_endpoint())));
     config
 }
 
