@@ -6,8 +6,10 @@
 //! ```text
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
+//! ironsecrets-bench azure --out FILE [--gets N] [--warm-up N]
 //! ```
 
+mod azure;
 mod local;
 mod machine;
 mod stats;
@@ -22,6 +24,7 @@ pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 const USAGE: &str = "\
 usage: ironsecrets-bench local --out FILE [options]
        ironsecrets-bench vault --out FILE [options]
+       ironsecrets-bench azure --out FILE [options]
 
 local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
@@ -39,6 +42,12 @@ vault: the Vault backend against vaultrs and raw HTTP, on a throwaway OpenBao
   --concurrent N     measured concurrent operations per client (default 16000)
   --in-flight N      concurrent tasks (default 16)
   --warm-up N        operations per client and mode before measuring (default 200)
+
+azure: the Azure Key Vault backend against the Azure SDK's SecretClient, on a
+       throwaway Lowkey Vault (jar in ~/.cache/ironsecrets/, `java`): secret get
+  --out FILE         markdown report to write
+  --gets N           measured sequential gets per client (default 4000)
+  --warm-up N        gets per client before measuring (default 200)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +55,7 @@ fn main() -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("local") => local::Config::parse(&args[1..]).and_then(local::run),
         Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
+        Some("azure") => azure::Config::parse(&args[1..]).and_then(azure::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

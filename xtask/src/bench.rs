@@ -11,6 +11,9 @@ pub const DEFAULT_LOCAL_REPORT: &str = "docs/bench/local.md";
 /// Where `cargo xtask bench vault` writes its report, relative to the workspace root.
 pub const DEFAULT_VAULT_REPORT: &str = "docs/bench/vault.md";
 
+/// Where `cargo xtask bench azure` writes its report, relative to the workspace root.
+pub const DEFAULT_AZURE_REPORT: &str = "docs/bench/azure.md";
+
 /// `cargo xtask bench <name> --out FILE [-- ARGS]`: runs benchmark `name` of the
 /// `ironsecrets-bench` program, writing its report to `out` (default: `default_report`
 /// in the workspace root).

@@ -5,7 +5,8 @@
 //! - `cargo xtask bench local` runs the embedded-store benchmark in release mode and
 //!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
 //!   does the same for the Vault backend against a throwaway OpenBao (default
-//!   `docs/bench/vault.md`).
+//!   `docs/bench/vault.md`); `cargo xtask bench azure` for the Azure backend against the
+//!   Azure SDK on a throwaway Lowkey Vault (default `docs/bench/azure.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
@@ -48,6 +49,9 @@ enum BenchCommand {
     /// The Vault backend against direct vaultrs and raw HTTP on a throwaway OpenBao
     /// (needs `bao` on PATH): KV v2 read and transit encrypt, sequential and concurrent
     Vault(BenchArgs),
+    /// The Azure Key Vault backend against the Azure SDK's SecretClient on a throwaway
+    /// Lowkey Vault (needs its jar in ~/.cache/ironsecrets/ and `java`): secret get
+    Azure(BenchArgs),
 }
 
 #[derive(Args)]
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
             let (name, default_report, args) = match command {
                 BenchCommand::Local(args) => ("local", bench::DEFAULT_LOCAL_REPORT, args),
                 BenchCommand::Vault(args) => ("vault", bench::DEFAULT_VAULT_REPORT, args),
+                BenchCommand::Azure(args) => ("azure", bench::DEFAULT_AZURE_REPORT, args),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }
