@@ -138,37 +138,23 @@ impl AzureSecretStore {
         Ok(out)
     }
 
-    async fn deleted_names(&self) -> Result<Vec<String>> {
-        let mut pager = self
-            .clients
-            .secrets
-            .list_deleted_secret_properties(None)
-            .map_err(|e| map_error(e, "list", ""))?;
-        let mut names = Vec::new();
-        while let Some(item) = pager
-            .try_next()
-            .await
-            .map_err(|e| map_error(e, "list", ""))?
-        {
-            names.extend(item.id.as_deref().and_then(name_of));
-        }
-        Ok(names)
-    }
-
-    async fn live_names(&self) -> Result<Vec<String>> {
-        let mut pager = self
-            .clients
-            .secrets
-            .list_secret_properties(None)
-            .map_err(|e| map_error(e, "list", ""))?;
-        let mut names = Vec::new();
-        while let Some(item) = pager
-            .try_next()
-            .await
-            .map_err(|e| map_error(e, "list", ""))?
-        {
-            names.extend(item.id.as_deref().and_then(name_of));
-        }
+    /// Names of live secrets and of soft-deleted ones, every page.
+    async fn all_names(&self) -> Result<Vec<String>> {
+        let secrets = &self.clients.secrets;
+        let failed = |e| map_error(e, "list", "");
+        let mut names = collect_names(secrets.list_secret_properties(None).map_err(failed)?, |i| {
+            i.id.as_deref()
+        })
+        .await?;
+        names.extend(
+            collect_names(
+                secrets
+                    .list_deleted_secret_properties(None)
+                    .map_err(failed)?,
+                |i| i.id.as_deref(),
+            )
+            .await?,
+        );
         Ok(names)
     }
 
@@ -364,10 +350,9 @@ impl SecretStore for AzureSecretStore {
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
         validate_prefix(prefix).map_err(|e| e.context(BACKEND, "list", prefix))?;
         let mut paths: Vec<String> = self
-            .live_names()
+            .all_names()
             .await?
             .into_iter()
-            .chain(self.deleted_names().await?)
             .filter_map(|name| decode(&name))
             .filter(|path| path.starts_with(prefix))
             .collect();
@@ -477,6 +462,22 @@ impl SecretStore for AzureSecretStore {
         })
         .await
     }
+}
+
+/// The secret names in every item of a pager.
+async fn collect_names<T>(
+    mut items: impl futures::Stream<Item = azure_core::Result<T>> + Unpin,
+    id: impl Fn(&T) -> Option<&str>,
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    while let Some(item) = items
+        .try_next()
+        .await
+        .map_err(|e| map_error(e, "list", ""))?
+    {
+        names.extend(id(&item).and_then(name_of));
+    }
+    Ok(names)
 }
 
 fn content<T: serde::Serialize>(parameters: T) -> Result<RequestContent<T>>
