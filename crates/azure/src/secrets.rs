@@ -77,10 +77,23 @@ impl AzureSecretStore {
             secret_attributes: Some(update.attributes()),
             tags: None,
         };
+        self.patch(&name, &version, parameters, "update_properties", path)
+            .await
+    }
+
+    /// Updates one version's properties or tags.
+    async fn patch(
+        &self,
+        name: &str,
+        version: &Version,
+        parameters: UpdateSecretPropertiesParameters,
+        operation: &'static str,
+        path: &str,
+    ) -> Result<()> {
         self.clients
             .secrets
             .update_secret_properties(
-                &name,
+                name,
                 content(parameters)?,
                 Some(SecretClientUpdateSecretPropertiesOptions {
                     secret_version: Some(version.as_str().to_owned()),
@@ -88,7 +101,7 @@ impl AzureSecretStore {
                 }),
             )
             .await
-            .map_err(|e| map_error(e, "update_properties", path))?;
+            .map_err(|e| map_error(e, operation, path))?;
         Ok(())
     }
 
@@ -417,19 +430,9 @@ impl SecretStore for AzureSecretStore {
             ),
             ..Default::default()
         };
-        let version = latest.id.as_deref().and_then(version_of);
-        self.clients
-            .secrets
-            .update_secret_properties(
-                &name,
-                content(parameters)?,
-                Some(SecretClientUpdateSecretPropertiesOptions {
-                    secret_version: version.map(|v| v.as_str().to_owned()),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(|e| map_error(e, "update_metadata", path))?;
+        let version = id_version(latest.id.as_deref())?;
+        self.patch(&name, &version, parameters, "update_metadata", path)
+            .await?;
         self.metadata(path).await
     }
 
