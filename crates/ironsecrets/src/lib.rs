@@ -16,12 +16,12 @@ mod registry;
 mod rotation_report;
 
 pub use client::Client;
+#[cfg(feature = "azure")]
+pub use ironsecrets_azure as azure;
 pub use ironsecrets_core::*;
 #[cfg(feature = "local")]
 pub use ironsecrets_local as local;
 #[cfg(feature = "vault")]
 pub use ironsecrets_vault as vault;
-#[cfg(feature = "azure")]
-pub use ironsecrets_azure as azure;
 pub use registry::{STORE_ENV, default_store_uri, registry};
 pub use rotation_report::RotationEntry;
