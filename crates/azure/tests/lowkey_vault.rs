@@ -189,3 +189,28 @@ async fn unknown_version_is_not_found_and_untrusted_tls_fails() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writing_a_soft_deleted_name_is_conflict_until_recovered() {
+    let backend = backend().await;
+    let store = backend.store();
+    let path = "conflict/deleted";
+    store
+        .put(path, "v1".into(), PutOptions::default())
+        .await
+        .unwrap();
+    store.delete(path, &[]).await.unwrap();
+    let err = store
+        .put(path, "v2".into(), PutOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert!(err.message().contains("recovered or purged"), "{err}");
+    store.undelete(path, &[]).await.unwrap();
+    store
+        .put(path, "v2".into(), PutOptions::default())
+        .await
+        .unwrap();
+    let secret = store.get(path, VersionSelector::Latest).await.unwrap();
+    assert_eq!(secret.value.expose(), b"v2");
+}
