@@ -8,10 +8,12 @@
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
 //! ironsecrets-bench lease --out FILE [--leases N] [--seconds N] [--latency-ms N]
 //! ironsecrets-bench aws --out FILE [--seq N] [--concurrent N] [--in-flight N] [--cached N]
+//! ironsecrets-bench azure --out FILE [--gets N] [--warm-up N]
 //! ```
 
 mod alloc;
 mod aws;
+mod azure;
 mod lease;
 mod local;
 mod machine;
@@ -33,6 +35,7 @@ usage: ironsecrets-bench local --out FILE [options]
        ironsecrets-bench vault --out FILE [options]
        ironsecrets-bench lease --out FILE [options]
        ironsecrets-bench aws --out FILE [options]
+       ironsecrets-bench azure --out FILE [options]
 
 local: the embedded store (LocalStore) against raw SQLite
   --out FILE     markdown report to write
@@ -63,6 +66,11 @@ aws: the AWS backend against the raw aws-sdk-secretsmanager client, on a throwaw
   --concurrent N     measured concurrent gets per client (default 2400)
   --in-flight N      concurrent tasks (default 8)
   --cached N         measured cached gets (default 200000)
+azure: the Azure Key Vault backend against the Azure SDK's SecretClient, on a
+       throwaway Lowkey Vault (jar in ~/.cache/ironsecrets/, `java`): secret get
+  --out FILE         markdown report to write
+  --gets N           measured sequential gets per client (default 4000)
+  --warm-up N        gets per client before measuring (default 200)
 ";
 
 fn main() -> ExitCode {
@@ -72,6 +80,7 @@ fn main() -> ExitCode {
         Some("vault") => vault::Config::parse(&args[1..]).and_then(vault::run),
         Some("lease") => lease::Config::parse(&args[1..]).and_then(lease::run),
         Some("aws") => aws::Config::parse(&args[1..]).and_then(aws::run),
+        Some("azure") => azure::Config::parse(&args[1..]).and_then(azure::run),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

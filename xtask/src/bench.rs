@@ -15,6 +15,8 @@ pub const DEFAULT_VAULT_REPORT: &str = "docs/bench/vault.md";
 pub const DEFAULT_LEASE_REPORT: &str = "docs/bench/lease.md";
 /// Where `cargo xtask bench aws` writes its report, relative to the workspace root.
 pub const DEFAULT_AWS_REPORT: &str = "docs/bench/aws.md";
+/// Where `cargo xtask bench azure` writes its report, relative to the workspace root.
+pub const DEFAULT_AZURE_REPORT: &str = "docs/bench/azure.md";
 
 /// `cargo xtask bench <name> --out FILE [-- ARGS]`: runs benchmark `name` of the
 /// `ironsecrets-bench` program, writing its report to `out` (default: `default_report`

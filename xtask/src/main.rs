@@ -8,7 +8,8 @@
 //!   `docs/bench/vault.md`); `cargo xtask bench lease` runs the lease scheduler with
 //!   10 000 leases on a simulated backend (default `docs/bench/lease.md`), and `cargo
 //!   xtask bench aws` the AWS backend against a throwaway moto server (default
-//!   `docs/bench/aws.md`).
+//!   `docs/bench/aws.md`); `cargo xtask bench azure` the Azure backend against the Azure
+//!   SDK on a throwaway Lowkey Vault (default `docs/bench/azure.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
@@ -57,6 +58,9 @@ enum BenchCommand {
     /// The AWS backend against the raw aws-sdk-secretsmanager client on a throwaway moto
     /// server (needs `moto_server` on PATH): get, sequential and concurrent; cached get
     Aws(BenchArgs),
+    /// The Azure Key Vault backend against the Azure SDK's SecretClient on a throwaway
+    /// Lowkey Vault (needs its jar in ~/.cache/ironsecrets/ and `java`): secret get
+    Azure(BenchArgs),
 }
 
 #[derive(Args)]
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
                 BenchCommand::Vault(args) => ("vault", bench::DEFAULT_VAULT_REPORT, args),
                 BenchCommand::Lease(args) => ("lease", bench::DEFAULT_LEASE_REPORT, args),
                 BenchCommand::Aws(args) => ("aws", bench::DEFAULT_AWS_REPORT, args),
+                BenchCommand::Azure(args) => ("azure", bench::DEFAULT_AZURE_REPORT, args),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }

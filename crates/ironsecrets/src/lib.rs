@@ -19,6 +19,8 @@ mod rotation_report;
 pub use client::Client;
 #[cfg(feature = "aws")]
 pub use ironsecrets_aws as aws;
+#[cfg(feature = "azure")]
+pub use ironsecrets_azure as azure;
 pub use ironsecrets_core::*;
 #[cfg(feature = "gcp")]
 pub use ironsecrets_gcp as gcp;

@@ -17,6 +17,8 @@ pub fn registry() -> Registry {
     registry.register("gcp-sm", ironsecrets_gcp::open_uri);
     #[cfg(feature = "aws")]
     registry.register("aws-sm", ironsecrets_aws::open_uri);
+    #[cfg(feature = "azure")]
+    registry.register("azure-kv", ironsecrets_azure::open_uri);
     registry
 }
 

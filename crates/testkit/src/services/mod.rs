@@ -7,8 +7,11 @@
 //! - [`gcp_emulator::GcpEmulator`]: a GCP Secret Manager emulator (`server-dual`, a Go
 //!   module installed with `go install`).
 //! - [`moto::Moto`]: a moto AWS emulator (`moto_server` from `pip install 'moto[server]'`).
+//! - [`lowkey_vault::LowkeyVault`]: the Lowkey Vault Azure Key Vault emulator (a jar run
+//!   with `java`).
 
 pub mod gcp_emulator;
+pub mod lowkey_vault;
 pub mod mariadb;
 pub mod moto;
 pub mod openbao;
