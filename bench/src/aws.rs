@@ -25,7 +25,7 @@ use ironsecrets_testkit::services::moto::Moto;
 
 use crate::machine::{self, Machine};
 use crate::stats::{Sample, grouped};
-use crate::{BenchResult, USAGE, flag_path, flag_value};
+use crate::{BenchResult, flag_value, parse_flags};
 
 /// The secret read.
 const SECRET_NAME: &str = "bench/app/password";
@@ -53,21 +53,16 @@ impl Config {
             in_flight: 8,
             cached: 200_000,
         };
-        let mut index = 0;
-        while index < args.len() {
-            match args[index].as_str() {
-                "--out" => config.out = flag_path(args, index)?,
-                "--seq" => config.seq = flag_value(args, index)?,
-                "--concurrent" => config.concurrent = flag_value(args, index)?,
-                "--in-flight" => config.in_flight = flag_value(args, index)?,
-                "--cached" => config.cached = flag_value(args, index)?,
-                other => return Err(format!("unknown argument '{other}'\n\n{USAGE}").into()),
+        config.out = parse_flags(args, |flag, text| {
+            match flag {
+                "--seq" => config.seq = flag_value(flag, text)?,
+                "--concurrent" => config.concurrent = flag_value(flag, text)?,
+                "--in-flight" => config.in_flight = flag_value(flag, text)?,
+                "--cached" => config.cached = flag_value(flag, text)?,
+                _ => return Ok(false),
             }
-            index += 2;
-        }
-        if config.out.as_os_str().is_empty() {
-            return Err(format!("--out FILE is required\n\n{USAGE}").into());
-        }
+            Ok(true)
+        })?;
         if config.in_flight == 0
             || config.seq < ROUNDS
             || config.concurrent < ROUNDS * config.in_flight

@@ -18,7 +18,7 @@ use ironsecrets_testkit::services::lowkey_vault::LowkeyVault;
 
 use crate::machine::Machine;
 use crate::stats::{Sample, grouped};
-use crate::{BenchResult, USAGE, flag_path, flag_value};
+use crate::{BenchResult, flag_value, parse_flags};
 
 const SECRET_PATH: &str = "bench/app/password";
 const VALUE_LEN: usize = 64;
@@ -41,19 +41,14 @@ impl Config {
             gets: 4_000,
             warm_up: 200,
         };
-        let mut index = 0;
-        while index < args.len() {
-            match args[index].as_str() {
-                "--out" => config.out = flag_path(args, index)?,
-                "--gets" => config.gets = flag_value(args, index)?,
-                "--warm-up" => config.warm_up = flag_value(args, index)?,
-                other => return Err(format!("unknown option '{other}'\n\n{USAGE}").into()),
+        config.out = parse_flags(args, |flag, text| {
+            match flag {
+                "--gets" => config.gets = flag_value(flag, text)?,
+                "--warm-up" => config.warm_up = flag_value(flag, text)?,
+                _ => return Ok(false),
             }
-            index += 2;
-        }
-        if config.out.as_os_str().is_empty() {
-            return Err(format!("--out is required\n\n{USAGE}").into());
-        }
+            Ok(true)
+        })?;
         Ok(config)
     }
 }

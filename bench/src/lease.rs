@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::machine::{self, Machine};
 use crate::stats::{Sample, grouped};
-use crate::{BenchResult, USAGE, alloc, flag_path, flag_value};
+use crate::{BenchResult, alloc, flag_value, parse_flags};
 
 /// Targets from the issue.
 const TARGET_BYTES_PER_LEASE: f64 = 1024.0;
@@ -46,20 +46,15 @@ impl Config {
             seconds: 30,
             latency_ms: 1,
         };
-        let mut index = 0;
-        while index < args.len() {
-            match args[index].as_str() {
-                "--out" => config.out = flag_path(args, index)?,
-                "--leases" => config.leases = flag_value(args, index)?,
-                "--seconds" => config.seconds = flag_value(args, index)?,
-                "--latency-ms" => config.latency_ms = flag_value(args, index)?,
-                other => return Err(format!("unknown argument '{other}'\n\n{USAGE}").into()),
+        config.out = parse_flags(args, |flag, text| {
+            match flag {
+                "--leases" => config.leases = flag_value(flag, text)?,
+                "--seconds" => config.seconds = flag_value(flag, text)?,
+                "--latency-ms" => config.latency_ms = flag_value(flag, text)?,
+                _ => return Ok(false),
             }
-            index += 2;
-        }
-        if config.out.as_os_str().is_empty() {
-            return Err(format!("--out FILE is required\n\n{USAGE}").into());
-        }
+            Ok(true)
+        })?;
         if config.leases == 0 || config.seconds < 10 {
             return Err("--leases must be at least 1 and --seconds at least 10".into());
         }

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::machine::{self, Machine};
 use crate::stats::{Sample, grouped};
-use crate::{BenchResult, USAGE, flag_path, flag_value};
+use crate::{BenchResult, flag_value, parse_flags};
 
 /// Bytes in each secret value.
 const VALUE_LEN: usize = 64;
@@ -57,22 +57,17 @@ impl Config {
             puts: 3_000,
             opens: 5,
         };
-        let mut index = 0;
-        while index < args.len() {
-            match args[index].as_str() {
-                "--out" => config.out = flag_path(args, index)?,
-                "--dir" => config.dir = Some(flag_path(args, index)?),
-                "--secrets" => config.secrets = flag_value(args, index)?,
-                "--gets" => config.gets = flag_value(args, index)?,
-                "--puts" => config.puts = flag_value(args, index)?,
-                "--opens" => config.opens = flag_value(args, index)?,
-                other => return Err(format!("unknown argument '{other}'\n\n{USAGE}").into()),
+        config.out = parse_flags(args, |flag, text| {
+            match flag {
+                "--dir" => config.dir = Some(PathBuf::from(text)),
+                "--secrets" => config.secrets = flag_value(flag, text)?,
+                "--gets" => config.gets = flag_value(flag, text)?,
+                "--puts" => config.puts = flag_value(flag, text)?,
+                "--opens" => config.opens = flag_value(flag, text)?,
+                _ => return Ok(false),
             }
-            index += 2;
-        }
-        if config.out.as_os_str().is_empty() {
-            return Err(format!("--out FILE is required\n\n{USAGE}").into());
-        }
+            Ok(true)
+        })?;
         if [config.secrets, config.gets, config.puts, config.opens].contains(&0) {
             return Err("--secrets, --gets, --puts and --opens must be at least 1".into());
         }

@@ -96,17 +96,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads `--flag value` pairs; `value` is parsed with `FromStr`.
-fn flag_value<T: std::str::FromStr>(args: &[String], index: usize) -> BenchResult<T> {
-    let flag = &args[index];
-    let text = args
-        .get(index + 1)
-        .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))?;
-    text.parse()
-        .map_err(|_| format!("{flag}: '{text}' is not valid\n\n{USAGE}").into())
+/// Parses a benchmark's `--flag VALUE` pairs: `--out FILE` (required, returned) and the
+/// benchmark's own flags through `set(flag, value)`, which answers `Ok(false)` for a flag
+/// it does not know.
+pub fn parse_flags(
+    args: &[String],
+    mut set: impl FnMut(&str, &str) -> BenchResult<bool>,
+) -> BenchResult<PathBuf> {
+    let mut out = None;
+    for pair in args.chunks(2) {
+        let flag = pair[0].as_str();
+        let value = pair
+            .get(1)
+            .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))?;
+        if flag == "--out" {
+            out = Some(PathBuf::from(value));
+        } else if !set(flag, value)? {
+            return Err(format!("unknown argument '{flag}'\n\n{USAGE}").into());
+        }
+    }
+    out.ok_or_else(|| format!("--out FILE is required\n\n{USAGE}").into())
 }
 
-/// A path argument.
-fn flag_path(args: &[String], index: usize) -> BenchResult<PathBuf> {
-    flag_value::<String>(args, index).map(PathBuf::from)
+/// A flag's value, parsed.
+pub fn flag_value<T: std::str::FromStr>(flag: &str, text: &str) -> BenchResult<T> {
+    text.parse()
+        .map_err(|_| format!("{flag}: '{text}' is not valid\n\n{USAGE}").into())
 }

@@ -30,7 +30,7 @@ use vaultrs::client::{VaultClient as VaultrsClient, VaultClientSettingsBuilder};
 
 use crate::machine::{self, Machine};
 use crate::stats::{Sample, grouped};
-use crate::{BenchResult, USAGE, flag_path, flag_value};
+use crate::{BenchResult, flag_value, parse_flags};
 
 /// Bytes in the secret value and in the plaintext.
 const VALUE_LEN: usize = 64;
@@ -71,21 +71,16 @@ impl Config {
             in_flight: 16,
             warm_up: 200,
         };
-        let mut index = 0;
-        while index < args.len() {
-            match args[index].as_str() {
-                "--out" => config.out = flag_path(args, index)?,
-                "--seq" => config.seq = flag_value(args, index)?,
-                "--concurrent" => config.concurrent = flag_value(args, index)?,
-                "--in-flight" => config.in_flight = flag_value(args, index)?,
-                "--warm-up" => config.warm_up = flag_value(args, index)?,
-                other => return Err(format!("unknown argument '{other}'\n\n{USAGE}").into()),
+        config.out = parse_flags(args, |flag, text| {
+            match flag {
+                "--seq" => config.seq = flag_value(flag, text)?,
+                "--concurrent" => config.concurrent = flag_value(flag, text)?,
+                "--in-flight" => config.in_flight = flag_value(flag, text)?,
+                "--warm-up" => config.warm_up = flag_value(flag, text)?,
+                _ => return Ok(false),
             }
-            index += 2;
-        }
-        if config.out.as_os_str().is_empty() {
-            return Err(format!("--out FILE is required\n\n{USAGE}").into());
-        }
+            Ok(true)
+        })?;
         if config.seq < ROUNDS || config.concurrent < ROUNDS * config.in_flight {
             return Err(format!(
                 "--seq must be at least {ROUNDS} and --concurrent at least {ROUNDS} × --in-flight"

@@ -15,16 +15,17 @@ use std::time::Duration;
 
 use ironsecrets_core::{Backend, CredentialRequest, ErrorKind, SecretValue};
 use ironsecrets_lease::{
-    DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource, ManagedLease,
-    RotatingDatabase, RotatingPool, RotationStats,
+    ConnectOptions, DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource,
+    ManagedLease, RotatingDatabase, RotatingPool, RotationStats,
 };
 use ironsecrets_testkit::services::mariadb::MariaDb;
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{PASSWORD, USERNAME};
 use ironsecrets_vault::{KvVersion, VaultConfig, VaultDatabase};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
 use tokio::time::{Instant, sleep};
 
 use common::{Counting, Log, record, until};
@@ -193,6 +194,37 @@ async fn assert_revoked(backend: &Backend, rotated: &[(String, String, String)])
     }
 }
 
+/// An 8-connection pool on `managed`'s lease (the pool revokes its old leases).
+async fn open_pool<DB: RotatingDatabase>(
+    managed: &Managed,
+    base: ConnectOptions<DB>,
+) -> RotatingPool<DB> {
+    RotatingPool::connect(
+        managed.lease.clone(),
+        Arc::clone(&managed.source),
+        base,
+        PoolOptions::<DB>::new()
+            .max_connections(8)
+            .acquire_timeout(5 * SEC),
+    )
+    .await
+    .unwrap()
+}
+
+/// At least three rotations happened, each old generation drained and its lease revoked
+/// on the server; the old credentials and the pool's stats.
+async fn assert_rotated_and_revoked<DB: RotatingDatabase>(
+    rig: &Rig,
+    managed: &Managed,
+    pool: &RotatingPool<DB>,
+) -> (Vec<(String, String, String)>, RotationStats) {
+    let rotated = managed.rotated.lock().unwrap().clone();
+    assert!(rotated.len() >= 3, "{} rotations", rotated.len());
+    let stats = assert_all_drained(pool, rotated.len()).await;
+    assert_revoked(&rig.backend, &rotated).await;
+    (rotated, stats)
+}
+
 fn quoted_users(rotated: &[(String, String, String)]) -> String {
     let users: Vec<String> = rotated.iter().map(|(_, u, _)| format!("'{u}'")).collect();
     users.join(",")
@@ -208,16 +240,7 @@ async fn postgres_pool_rotates_under_load_without_failed_queries() {
         .await
         .unwrap();
     let managed = rig.manage(dynamic_role()).await;
-    let pool = RotatingPool::connect(
-        managed.lease,
-        managed.source,
-        pg_options(&pg),
-        PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(5 * SEC),
-    )
-    .await
-    .unwrap();
+    let pool = open_pool::<sqlx::Postgres>(&managed, pg_options(&pg)).await;
 
     let sql = pool.pool().clone();
     let ok = load(20 * SEC, move || {
@@ -231,10 +254,7 @@ async fn postgres_pool_rotates_under_load_without_failed_queries() {
     .await;
     assert!(ok >= 3000, "only {ok} queries");
 
-    let rotated = managed.rotated.lock().unwrap().clone();
-    assert!(rotated.len() >= 3, "{} rotations", rotated.len());
-    let stats = assert_all_drained(&pool, rotated.len()).await;
-    assert_revoked(&rig.backend, &rotated).await;
+    let (rotated, stats) = assert_rotated_and_revoked(&rig, &managed, &pool).await;
     let sessions = pg.psql(&format!(
         "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
          AND (usename IS NULL OR usename IN ({}))",
@@ -274,16 +294,11 @@ async fn mariadb_pool_rotates_under_load_without_failed_queries() {
         .await
         .unwrap();
     let managed = rig.manage(dynamic_role()).await;
-    let pool = RotatingPool::connect(
-        managed.lease,
-        managed.source,
+    let pool = open_pool::<sqlx::MySql>(
+        &managed,
         MySqlConnectOptions::new().host("127.0.0.1").port(db.port()),
-        MySqlPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(5 * SEC),
     )
-    .await
-    .unwrap();
+    .await;
 
     let sql = pool.pool().clone();
     let ok = load(20 * SEC, move || {
@@ -297,10 +312,7 @@ async fn mariadb_pool_rotates_under_load_without_failed_queries() {
     .await;
     assert!(ok >= 3000, "only {ok} queries");
 
-    let rotated = managed.rotated.lock().unwrap().clone();
-    assert!(rotated.len() >= 3, "{} rotations", rotated.len());
-    let stats = assert_all_drained(&pool, rotated.len()).await;
-    assert_revoked(&rig.backend, &rotated).await;
+    let (rotated, stats) = assert_rotated_and_revoked(&rig, &managed, &pool).await;
     let users = quoted_users(&rotated);
     let sessions = db.sql(&format!(
         "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN ({users})"
@@ -335,16 +347,7 @@ async fn postgres_pool_follows_a_static_role_without_failed_queries() {
             role: "static".into(),
         })
         .await;
-    let pool = RotatingPool::connect(
-        managed.lease,
-        managed.source,
-        pg_options(&pg),
-        PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(5 * SEC),
-    )
-    .await
-    .unwrap();
+    let pool = open_pool::<sqlx::Postgres>(&managed, pg_options(&pg)).await;
 
     let sql = pool.pool().clone();
     let ok = load(22 * SEC, move || {
@@ -400,16 +403,7 @@ async fn postgres_pool_keeps_serving_while_openbao_is_killed_and_restarted() {
     let managed = rig.manage_source(source.clone()).await;
     let lease = managed.lease.clone();
     let first_id = lease.lease().id;
-    let pool = RotatingPool::connect(
-        managed.lease,
-        managed.source,
-        pg_options(&pg),
-        PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(5 * SEC),
-    )
-    .await
-    .unwrap();
+    let pool = open_pool::<sqlx::Postgres>(&managed, pg_options(&pg)).await;
     let sql = pool.pool().clone();
     let queries = tokio::spawn(load(18 * SEC, move || {
         let sql = sql.clone();
