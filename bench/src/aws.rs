@@ -322,27 +322,16 @@ fn report(
          moto's; both clients send one `GetSecretValue` per get (ironsecrets names the \
          `AWSCURRENT` stage explicitly, the raw client sends no stage).\n"
     );
-    let _ = writeln!(w, "## Machine\n\n| | |\n|---|---|");
-    for (key, value) in [
-        ("date", machine.date.clone()),
-        ("git rev", machine.git_rev.clone()),
-        ("CPU", machine.cpu_model.clone()),
-        ("nproc", machine.nproc.to_string()),
-        ("memory", machine.memory.clone()),
-        ("OS", machine.kernel.clone()),
-        ("rustc", machine.rustc.clone()),
-        (
-            "server",
-            format!("moto {moto_version} (`moto_server`) on 127.0.0.1, plain http"),
-        ),
-        (
-            "load average (1/5/15 min) before / after",
-            format!("{} / {load_after}", machine.load_before),
-        ),
-        ("run time", format!("{:.1} s", elapsed.as_secs_f64())),
-    ] {
-        let _ = writeln!(w, "| {key} | {value} |");
-    }
+    w.push_str(&machine.section(
+        &[
+            (
+                "server",
+                format!("moto {moto_version} (`moto_server`) on 127.0.0.1, plain http"),
+            ),
+            ("run time", format!("{:.1} s", elapsed.as_secs_f64())),
+        ],
+        load_after,
+    ));
     let _ = writeln!(
         w,
         "\nReproduce: `cargo xtask bench aws` (needs `moto_server` on PATH; report: \

@@ -16,7 +16,7 @@ use ironsecrets_azure::{AzureConfig, Clients, CredentialSource};
 use ironsecrets_core::{PutOptions, VersionSelector};
 use ironsecrets_testkit::services::lowkey_vault::LowkeyVault;
 
-use crate::machine::Machine;
+use crate::machine::{self, Machine};
 use crate::stats::{Sample, grouped};
 use crate::{BenchResult, flag_value, parse_flags};
 
@@ -162,21 +162,13 @@ fn report(config: &Config, ours: &Sample, raw: &Sample, ratio: f64) -> String {
         out,
         "\nironsecrets / SDK: **{ratio:.3}** (target ≥ {TARGET}): **{met}**.\n"
     );
-    let _ = writeln!(out, "| machine | |\n|---|---|");
-    for (label, value) in [
-        ("date", machine.date.clone()),
-        ("git rev", machine.git_rev.clone()),
-        (
-            "CPU",
-            format!("{} ({} cores)", machine.cpu_model, machine.nproc),
-        ),
-        ("memory", machine.memory.clone()),
-        ("OS", machine.kernel.clone()),
-        ("rustc", machine.rustc.clone()),
-        ("load before", machine.load_before.clone()),
-    ] {
-        let _ = writeln!(out, "| {label} | {value} |");
-    }
+    out.push_str(&machine.section(
+        &[(
+            "server",
+            "Lowkey Vault (a JVM) on 127.0.0.1, https".to_owned(),
+        )],
+        &machine::load_average(),
+    ));
     let _ = writeln!(
         out,
         "\nReproduce: `cargo xtask bench azure` (needs the Lowkey Vault jar in \
