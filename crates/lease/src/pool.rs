@@ -28,6 +28,8 @@ pub const PASSWORD: &str = "password";
 const TICK: Duration = Duration::from_millis(50);
 /// An old lease is revoked this long before it would end, even if connections remain.
 const REVOKE_MARGIN: Duration = Duration::from_millis(500);
+/// How long filling the pool waits for each connection.
+const FILL_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long connections of a replaced credential without a lease may take to return.
 const UNLEASED_DRAIN: Duration = Duration::from_secs(60);
 /// A revocation taking longer than this is abandoned for this tick.
@@ -184,6 +186,8 @@ struct Draining {
 /// - connections of an older credential are closed when they come back to the pool
 ///   (`after_release`) or are taken from the idle queue (`before_acquire`); idle ones are
 ///   swept every 50 ms while a generation drains. A query in flight is never interrupted;
+/// - the pool is kept full (`max_connections`): filled at start and each time the old
+///   generations have drained, so logins happen only while the credential is fresh;
 /// - when an old credential has no connection left, its lease is revoked through
 ///   `source`; at the latest 500 ms before the old lease ends it is revoked anyway. A
 ///   static role's credential has no lease: its password was replaced by the server,
@@ -352,6 +356,7 @@ async fn run<DB: RotatingDatabase>(
 ) {
     let mut current = lease.lease();
     let mut draining: Vec<Draining> = Vec::new();
+    fill(&pool).await;
     loop {
         tokio::select! {
             changed = credentials.changed() => {
@@ -425,6 +430,24 @@ async fn run<DB: RotatingDatabase>(
         }
         draining = still;
         shared.lock().stats.draining = draining.len() as u64;
+        if draining.is_empty() {
+            fill(&pool).await;
+        }
+    }
+}
+
+/// Opens connections up to the pool's maximum on the current credential, taking only
+/// idle and new connections. With the pool full, no login is needed later, when the
+/// credential may already be stale: a static role's password is replaced by the server
+/// a moment before the manager sees the new one, and a login in that moment would fail.
+async fn fill<DB: RotatingDatabase>(pool: &Pool<DB>) {
+    let max = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    while pool.size() < max && held.len() < max as usize {
+        match timeout(FILL_TIMEOUT, pool.acquire()).await {
+            Ok(Ok(conn)) => held.push(conn),
+            _ => break,
+        }
     }
 }
 
