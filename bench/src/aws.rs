@@ -11,9 +11,7 @@
 //! served from memory.
 
 use std::fmt::Write as _;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +22,7 @@ use ironsecrets_core::{
 use ironsecrets_testkit::services::moto::Moto;
 
 use crate::machine::{self, Machine};
+use crate::ops::{Op, op, run_tasks};
 use crate::stats::{Sample, grouped};
 use crate::{BenchResult, flag_value, parse_flags};
 
@@ -76,43 +75,6 @@ impl Config {
     }
 }
 
-type OpError = Box<dyn std::error::Error + Send + Sync>;
-type OpFuture = Pin<Box<dyn Future<Output = Result<(), OpError>> + Send>>;
-/// One get of one client, callable from any task.
-type Op = Arc<dyn Fn() -> OpFuture + Send + Sync>;
-
-fn op<F, Fut>(f: F) -> Op
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), OpError>> + Send + 'static,
-{
-    Arc::new(move || Box::pin(f()))
-}
-
-/// `ops` gets, `in_flight` at a time (1: sequential).
-async fn measure(op: &Op, ops: usize, in_flight: usize) -> BenchResult<Sample> {
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(in_flight);
-    for worker in 0..in_flight {
-        let op = Arc::clone(op);
-        let share = ops / in_flight + usize::from(worker < ops % in_flight);
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(share);
-            for _ in 0..share {
-                let at = Instant::now();
-                op().await?;
-                latencies.push(at.elapsed());
-            }
-            Ok::<_, OpError>(latencies)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(ops);
-    for task in tasks {
-        latencies.extend(task.await?.map_err(|e| e.to_string())?);
-    }
-    Ok(Sample::new(started.elapsed(), latencies))
-}
-
 /// Both clients in `ROUNDS` alternating rounds of `ops / ROUNDS` each: (ironsecrets, raw).
 async fn compare(
     ours: &Op,
@@ -123,11 +85,11 @@ async fn compare(
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         if round % 2 == 0 {
-            a.push(measure(ours, ops / ROUNDS, in_flight).await?);
-            b.push(measure(raw, ops / ROUNDS, in_flight).await?);
+            a.push(run_tasks(ours, ops / ROUNDS, in_flight).await?);
+            b.push(run_tasks(raw, ops / ROUNDS, in_flight).await?);
         } else {
-            b.push(measure(raw, ops / ROUNDS, in_flight).await?);
-            a.push(measure(ours, ops / ROUNDS, in_flight).await?);
+            b.push(run_tasks(raw, ops / ROUNDS, in_flight).await?);
+            a.push(run_tasks(ours, ops / ROUNDS, in_flight).await?);
         }
     }
     Ok((Sample::merge(a), Sample::merge(b)))
@@ -178,8 +140,8 @@ async fn run_all(config: &Config, moto: &Moto) -> BenchResult<Figures> {
             Ok(())
         }
     });
-    measure(&ours, 50, 1).await?;
-    measure(&raw, 50, 1).await?;
+    run_tasks(&ours, 50, 1).await?;
+    run_tasks(&raw, 50, 1).await?;
     eprintln!("bench aws: sequential...");
     let seq = compare(&ours, &raw, config.seq, 1).await?;
     eprintln!("bench aws: {} in flight...", config.in_flight);
@@ -201,8 +163,8 @@ async fn run_all(config: &Config, moto: &Moto) -> BenchResult<Figures> {
             Ok(())
         }
     });
-    measure(&cached_op, 1_000, 1).await?;
-    let cached = measure(&cached_op, config.cached, 1).await?;
+    run_tasks(&cached_op, 1_000, 1).await?;
+    let cached = run_tasks(&cached_op, config.cached, 1).await?;
     Ok(Figures { seq, conc, cached })
 }
 

@@ -17,6 +17,7 @@ mod azure;
 mod lease;
 mod local;
 mod machine;
+mod ops;
 mod stats;
 mod vault;
 

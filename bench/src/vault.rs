@@ -15,9 +15,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +27,7 @@ use serde_json::Value;
 use vaultrs::client::{VaultClient as VaultrsClient, VaultClientSettingsBuilder};
 
 use crate::machine::{self, Machine};
+use crate::ops::{Op, OpError, op, run_tasks};
 use crate::stats::{Sample, grouped};
 use crate::{BenchResult, flag_value, parse_flags};
 
@@ -92,20 +91,6 @@ impl Config {
         }
         Ok(config)
     }
-}
-
-/// An error an operation may end with, sendable between tasks.
-type OpError = Box<dyn std::error::Error + Send + Sync>;
-type OpFuture = Pin<Box<dyn Future<Output = Result<(), OpError>> + Send>>;
-/// One operation of one client, callable from any task.
-type Op = Arc<dyn Fn() -> OpFuture + Send + Sync>;
-
-fn op<F, Fut>(f: F) -> Op
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), OpError>> + Send + 'static,
-{
-    Arc::new(move || Box::pin(f()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -575,35 +560,6 @@ async fn measure(config: &Config, bao: &OpenBao, server_pids: &[u32]) -> BenchRe
             requests_per_op: case.requests_per_op,
         })
         .collect())
-}
-
-/// `ops` operations of `op` split over `tasks` tasks on the runtime, all started at
-/// once; the sample's total is the wall time until the last one finished.
-async fn run_tasks(op: &Op, ops: usize, tasks: usize) -> BenchResult<Sample> {
-    let started = Instant::now();
-    let handles: Vec<_> = (0..tasks)
-        .map(|task| {
-            let op = Arc::clone(op);
-            let n = (task + 1) * ops / tasks - task * ops / tasks;
-            tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let t = Instant::now();
-                    op().await?;
-                    latencies.push(t.elapsed());
-                }
-                Ok::<_, OpError>(latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(ops);
-    for handle in handles {
-        let done = handle
-            .await?
-            .map_err(|e| -> Box<dyn std::error::Error> { e })?;
-        latencies.extend(done);
-    }
-    Ok(Sample::new(started.elapsed(), latencies))
 }
 
 /// The processes of the process group `leader` leads (the server runs in its own).
