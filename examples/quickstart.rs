@@ -1,20 +1,25 @@
 //! The main job on the embedded store, with no server: store, read, version, rotate,
 //! encrypt, then show the rotation status and the audit trail.
 //!
-//! Run: `cargo run -p ironsecrets --example quickstart`
+//! Run: `cargo run -p ironsecrets-examples --bin quickstart`
 
-use std::sync::Arc;
-
-use ironsecrets::local::{LocalStore, MASTER_KEY_ENV, OpenOptions};
+use ironsecrets::local::{LocalOptions, MASTER_KEY_ENV};
 use ironsecrets::{
-    Backend, Client, MetadataUpdate, PutOptions, RotationPolicy, SecretMap, SecretValue,
-    VersionSelector,
+    Client, MetadataUpdate, PutOptions, RotationPolicy, SecretMap, SecretValue, VersionSelector,
 };
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("quickstart.db");
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let file =
+        std::env::temp_dir().join(format!("ironsecrets-quickstart-{}.db", std::process::id()));
+    let result = run(&file).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    result
+}
+
+async fn run(file: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let master = match std::env::var(MASTER_KEY_ENV) {
         Ok(key) => SecretValue::from(key),
         Err(_) => {
@@ -22,8 +27,14 @@ async fn main() -> anyhow::Result<()> {
             SecretValue::from("quickstart demo key - never use in production")
         }
     };
-    let store = Arc::new(LocalStore::open(&file, &master, OpenOptions::default()).await?);
-    let client = Client::from_backend(Backend::new(store.clone()).with_transit(store.clone()));
+    // Typed options; `Client::from_uri("local:///path.db")` reads the same ones from a URI.
+    let options = LocalOptions {
+        master_key: Some(master),
+        create_new: Some(true),
+        ..LocalOptions::new(file)
+    };
+    let client = Client::connect(options).await?;
+    let store = client.local()?;
     println!(
         "opened {} as principal '{}'",
         file.display(),
@@ -45,13 +56,11 @@ async fn main() -> anyhow::Result<()> {
         .put_with("app/db", credentials.to_value()?, policy)
         .await?;
     let read = SecretMap::from_value(&client.get("app/db").await?.value)?;
-    println!(
-        "app/db username = {}",
-        read.get("username").unwrap().expose_str()?
-    );
+    let field = |name: &str| read.get(name).ok_or(format!("no field {name}"));
+    println!("app/db username = {}", field("username")?.expose_str()?);
     println!(
         "app/db password = {:?} (values print redacted)",
-        read.get("password").unwrap()
+        field("password")?
     );
 
     // Rotate: a new version; the old one stays readable by number.
@@ -69,12 +78,14 @@ async fn main() -> anyhow::Result<()> {
     client.put("app/api-key", "sk-test-123").await?;
 
     // Encrypt with a transit key that never leaves the store.
-    let transit = client.transit()?;
+    let transit = client.transit();
     transit.create_key("payments", Default::default()).await?;
     let ciphertext = transit
-        .encrypt("payments", b"4111 1111 1111 1111", None)
+        .encrypt("payments", "4111 1111 1111 1111", None)
         .await?;
-    let plaintext = transit.decrypt("payments", &ciphertext, None).await?;
+    let plaintext = transit
+        .decrypt("payments", ciphertext.clone(), None)
+        .await?;
     println!(
         "transit ciphertext {ciphertext} decrypts to {} bytes",
         plaintext.len()

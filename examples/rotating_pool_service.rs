@@ -72,9 +72,8 @@ async fn main() -> Result<(), Failure> {
     })
     .await?;
     let client = backend
-        .native::<ironsecrets_vault::Kv2Store>()
-        .ok_or("the vault backend has a KV v2 store")?
-        .client()
+        .native::<ironsecrets_vault::VaultClient>()
+        .ok_or("a Vault backend's native handle is its client")?
         .clone();
     let admin = VaultDatabase::new(client, "database".to_owned());
     admin

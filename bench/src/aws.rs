@@ -7,7 +7,7 @@
 //! Measured, sequentially and with N reads in flight, in rounds alternating between the
 //! clients so both meet the same load: a get of a 64-byte secret through ironsecrets
 //! (the `SecretStore` trait object of `ironsecrets_aws::open`) and through the SDK
-//! client's `get_secret_value`. Then the cached get: a `CachingStore` over the same store,
+//! client's `get_secret_value`. Then the cached get: the cache layer over the same store,
 //! served from memory.
 
 use std::fmt::Write as _;
@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ironsecrets_aws::AwsConfig;
-use ironsecrets_core::{
-    CacheConfig, CachingStore, PutOptions, SecretStore, StoreUri, VersionSelector,
-};
+use ironsecrets_core::{CacheConfig, PutOptions, SecretStore, Stack, VersionSelector};
 use ironsecrets_testkit::services::moto::Moto;
 
 use crate::machine::{self, Machine};
@@ -103,15 +101,15 @@ struct Figures {
 }
 
 async fn run_all(config: &Config, moto: &Moto) -> BenchResult<Figures> {
-    let uri = StoreUri::parse(&format!(
-        "aws-sm://{}?endpoint={}",
-        Moto::REGION,
-        moto.endpoint()
-    ))?;
-    let aws = AwsConfig::from_uri(&uri)?
-        .with_static_credentials(Moto::ACCESS_KEY_ID, Moto::SECRET_ACCESS_KEY);
+    let aws = AwsConfig {
+        region: Some(Moto::REGION.to_owned()),
+        endpoint_url: Some(moto.endpoint()),
+        ..AwsConfig::default()
+    }
+    .with_static_credentials(Moto::ACCESS_KEY_ID, Moto::SECRET_ACCESS_KEY);
     let backend = ironsecrets_aws::open(&aws).await?;
-    let store: Arc<dyn SecretStore> = Arc::clone(backend.store());
+    // What a client uses: the store behind the default layer stack.
+    let store: Arc<dyn SecretStore> = Arc::clone(Stack::default().apply(&backend).store());
     store
         .put(SECRET_NAME, "x".repeat(64).into(), PutOptions::default())
         .await?;
@@ -148,13 +146,14 @@ async fn run_all(config: &Config, moto: &Moto) -> BenchResult<Figures> {
     let conc = compare(&ours, &raw, config.concurrent, config.in_flight).await?;
 
     eprintln!("bench aws: cached...");
-    let cache: Arc<dyn SecretStore> = Arc::new(CachingStore::new(
-        Arc::clone(&store),
-        CacheConfig {
+    let cached = Stack {
+        cache: Some(CacheConfig {
             ttl: Duration::from_secs(3600),
             ..CacheConfig::default()
-        },
-    ));
+        }),
+        ..Stack::default()
+    };
+    let cache: Arc<dyn SecretStore> = Arc::clone(cached.apply(&backend).store());
     let cached_op = op(move || {
         let cache = Arc::clone(&cache);
         async move {
@@ -255,7 +254,7 @@ fn report(
     }
     let _ = writeln!(
         w,
-        "### Cached get ({} gets, `CachingStore`, ttl 1 h)\n",
+        "### Cached get ({} gets, the cache layer, ttl 1 h)\n",
         grouped(config.cached as f64)
     );
     let _ = writeln!(

@@ -1,9 +1,11 @@
 //! `DescribeSecret` + `ListSecretVersionIds` → metadata, with AWS's rotation settings.
 
 use chrono::{DateTime, Utc};
-use ironsecrets_core::{Error, Result, SecretMetadata, Version, VersionInfo, VersionState};
+use ironsecrets_core::{
+    Error, Operation, Result, SecretMetadata, Version, VersionInfo, VersionState,
+};
 
-use crate::store::{AWSCURRENT, AwsSecretsStore, ours, sm_error};
+use crate::store::{AWSCURRENT, AwsSecretsStore, sm_error};
 use crate::tags;
 use crate::time::utc;
 
@@ -36,43 +38,47 @@ pub struct AwsSecretDescription {
 impl AwsSecretsStore {
     /// Describes a secret: metadata, stages and AWS's rotation settings.
     pub async fn describe(&self, path: &str) -> Result<AwsSecretDescription> {
-        let out = self.describe_output(path, "metadata").await?;
-        let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
-        let versions = self.versions(path, deleted_at).await?;
-        let current = versions
-            .iter()
-            .find(|v| v.stages.iter().any(|s| s == AWSCURRENT))
-            .ok_or_else(|| Error::not_found("the secret has no current version"))
-            .map_err(ours("metadata", path))?;
-        let (tags, rotation) = tags::from_aws(out.tags()).map_err(ours("metadata", path))?;
-        let rules = out.rotation_rules();
-        let metadata = SecretMetadata {
-            path: path.to_owned(),
-            current_version: current.version.clone(),
-            created_at: utc(out.created_date()),
-            updated_at: current.created_at,
-            versions,
-            max_versions: None,
-            tags,
-            rotation,
+        let outcome = async {
+            let out = self.describe_output(path).await?;
+            let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
+            let versions = self.versions(path, deleted_at).await?;
+            let current = versions
+                .iter()
+                .find(|v| v.stages.iter().any(|s| s == AWSCURRENT))
+                .ok_or_else(|| Error::not_found("the secret has no current version"))?;
+            let (tags, rotation) = tags::from_aws(out.tags())?;
+            let rules = out.rotation_rules();
+            let metadata = SecretMetadata {
+                path: path.to_owned(),
+                current_version: current.version.clone(),
+                created_at: utc(out.created_date()),
+                updated_at: current.created_at,
+                versions,
+                max_versions: None,
+                tags,
+                rotation,
+            };
+            Ok(AwsSecretDescription {
+                metadata,
+                arn: out.arn().unwrap_or_default().to_owned(),
+                rotation_enabled: out.rotation_enabled().unwrap_or(false),
+                rotation_lambda_arn: out
+                    .rotation_lambda_arn()
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
+                rotation_days: rules.and_then(|r| r.automatically_after_days()),
+                rotation_expression: rules
+                    .and_then(|r| r.schedule_expression())
+                    .map(str::to_owned),
+                last_rotated: out.last_rotated_date().map(|d| utc(Some(d))),
+                last_changed: out.last_changed_date().map(|d| utc(Some(d))),
+                next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),
+                deleted_at,
+            })
         };
-        Ok(AwsSecretDescription {
-            metadata,
-            arn: out.arn().unwrap_or_default().to_owned(),
-            rotation_enabled: out.rotation_enabled().unwrap_or(false),
-            rotation_lambda_arn: out
-                .rotation_lambda_arn()
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned),
-            rotation_days: rules.and_then(|r| r.automatically_after_days()),
-            rotation_expression: rules
-                .and_then(|r| r.schedule_expression())
-                .map(str::to_owned),
-            last_rotated: out.last_rotated_date().map(|d| utc(Some(d))),
-            last_changed: out.last_changed_date().map(|d| utc(Some(d))),
-            next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),
-            deleted_at,
-        })
+        outcome
+            .await
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::Describe, path))
     }
 
     /// Every version (labelled or deprecated), oldest first, over every page.
@@ -96,7 +102,7 @@ impl AwsSecretsStore {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(sm_error("metadata", path))?;
+                .map_err(sm_error)?;
             versions.extend(out.versions().iter().map(|v| VersionInfo {
                 version: Version::new(v.version_id().unwrap_or_default()),
                 created_at: utc(v.created_date()),

@@ -22,8 +22,8 @@ use aws_sdk_kms::types::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ironsecrets_core::{
-    Ciphertext, DataKey, Error, ErrorKind, KeyInfo, KeyOptions, KeyType, Result, SecretValue,
-    Signature, Transit,
+    Ciphertext, DataKey, Error, ErrorKind, KeyInfo, KeyOptions, KeyType, Operation, Result,
+    SecretValue, Signature, Transit, TransitCapabilities,
 };
 
 use crate::errors;
@@ -42,11 +42,12 @@ pub struct KmsTransit {
     client: Client,
 }
 
-fn kms_error<E>(operation: &'static str, name: &str) -> impl FnOnce(SdkError<E>) -> Error
+/// Maps a KMS SDK error (the layer stack names the operation and key).
+fn kms_error<E>(err: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |err| errors::from_sdk("KMS", err).context(BACKEND, operation, name)
+    errors::from_sdk("KMS", err)
 }
 
 fn alias(name: &str) -> String {
@@ -134,13 +135,10 @@ impl KmsTransit {
             .await
             .is_ok()
         {
-            return Err(
-                Error::new(ErrorKind::AlreadyExists, "a key with this name exists").context(
-                    BACKEND,
-                    "create_key",
-                    name,
-                ),
-            );
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                "a key with this name exists",
+            ));
         }
         let out = self
             .client
@@ -150,7 +148,7 @@ impl KmsTransit {
             .description(format!("ironsecrets transit key {name}"))
             .send()
             .await
-            .map_err(kms_error("create_key", name))?;
+            .map_err(kms_error)?;
         let key_id = out
             .key_metadata()
             .map(|m| m.key_id().to_owned())
@@ -161,29 +159,39 @@ impl KmsTransit {
             .target_key_id(&key_id)
             .send()
             .await
-            .map_err(kms_error("create_key", name))?;
+            .map_err(kms_error)?;
         Ok(key_id)
     }
 
     /// Creates an `HMAC_256` key for [`Transit::hmac`].
     pub async fn create_hmac_key(&self, name: &str) -> Result<()> {
-        self.create(name, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac)
+        let outcome = async {
+            self.create(name, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac)
+                .await
+                .map(drop)
+        };
+        outcome
             .await
-            .map(drop)
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::CreateKey, name))
     }
 
     /// Turns on KMS's automatic rotation of the key material every `period_days` days
     /// (90 to 2560).
     pub async fn enable_key_rotation(&self, name: &str, period_days: i32) -> Result<()> {
-        let key_id = self.key_id(name).await?;
-        self.client
-            .enable_key_rotation()
-            .key_id(key_id)
-            .rotation_period_in_days(period_days)
-            .send()
+        let outcome = async {
+            let key_id = self.key_id(name).await?;
+            self.client
+                .enable_key_rotation()
+                .key_id(key_id)
+                .rotation_period_in_days(period_days)
+                .send()
+                .await
+                .map_err(kms_error)?;
+            Ok(())
+        };
+        outcome
             .await
-            .map_err(kms_error("enable_key_rotation", name))?;
-        Ok(())
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::ConfigureKey, name))
     }
 
     /// The KMS key id behind a name.
@@ -194,7 +202,7 @@ impl KmsTransit {
             .key_id(alias(name))
             .send()
             .await
-            .map_err(kms_error("read_key", name))?;
+            .map_err(kms_error)?;
         Ok(out
             .key_metadata()
             .map(|m| m.key_id().to_owned())
@@ -202,7 +210,7 @@ impl KmsTransit {
     }
 
     /// How many on-demand rotations the key had.
-    async fn rotations(&self, key_id: &str, name: &str) -> Result<u32> {
+    async fn rotations(&self, key_id: &str) -> Result<u32> {
         let mut count = 0;
         let mut marker: Option<String> = None;
         loop {
@@ -213,7 +221,7 @@ impl KmsTransit {
                 .set_marker(marker.take())
                 .send()
                 .await
-                .map_err(kms_error("read_key", name))?;
+                .map_err(kms_error)?;
             count += out.rotations().len() as u32;
             match out.next_marker() {
                 Some(next) if out.truncated() => marker = Some(next.to_owned()),
@@ -229,12 +237,26 @@ impl KmsTransit {
 
 #[async_trait]
 impl Transit for KmsTransit {
+    /// HMAC needs an HMAC key ([`KmsTransit::create_hmac_key`]), not one of the key
+    /// types `create_key` makes, so `hmac` is not declared; ciphertexts carry no key
+    /// version (KMS finds the material itself) and there is no minimum decryption
+    /// version or import (moto has none to test against).
+    fn capabilities(&self) -> TransitCapabilities {
+        TransitCapabilities {
+            key_types: &[KeyType::Aes256Gcm96, KeyType::EcdsaP256, KeyType::Rsa2048],
+            versioned_ciphertexts: false,
+            min_decryption_version: false,
+            hmac: false,
+            data_keys: true,
+            import: false,
+        }
+    }
+
     async fn create_key(&self, name: &str, options: KeyOptions) -> Result<KeyInfo> {
         if options.exportable {
-            return Err(Error::unsupported(BACKEND, "exportable keys"));
+            return Err(Error::unsupported_feature(BACKEND, "exportable keys"));
         }
-        let (spec, usage) =
-            spec_of(options.key_type).map_err(|e| e.context(BACKEND, "create_key", name))?;
+        let (spec, usage) = spec_of(options.key_type)?;
         self.create(name, spec, usage).await?;
         self.read_key(name).await
     }
@@ -246,13 +268,12 @@ impl Transit for KmsTransit {
             .key_id(alias(name))
             .send()
             .await
-            .map_err(kms_error("read_key", name))?;
+            .map_err(kms_error)?;
         let meta = out
             .key_metadata()
             .ok_or_else(|| Error::unexpected("KMS described a key without metadata"))?;
-        let key_type =
-            type_of(meta.key_spec()).map_err(|e| e.context(BACKEND, "read_key", name))?;
-        let rotations = self.rotations(meta.key_id(), name).await?;
+        let key_type = type_of(meta.key_spec())?;
+        let rotations = self.rotations(meta.key_id()).await?;
         Ok(KeyInfo {
             name: name.to_owned(),
             key_type,
@@ -273,7 +294,7 @@ impl Transit for KmsTransit {
                 .set_marker(marker.take())
                 .send()
                 .await
-                .map_err(kms_error("list_keys", ""))?;
+                .map_err(kms_error)?;
             names.extend(
                 out.aliases()
                     .iter()
@@ -297,12 +318,12 @@ impl Transit for KmsTransit {
             .key_id(key_id)
             .send()
             .await
-            .map_err(kms_error("rotate_key", name))?;
+            .map_err(kms_error)?;
         self.read_key(name).await
     }
 
     async fn set_min_decryption_version(&self, _name: &str, _version: u32) -> Result<KeyInfo> {
-        Err(Error::unsupported(BACKEND, "set_min_decryption_version"))
+        Err(Error::unsupported(BACKEND, Operation::ConfigureKey))
     }
 
     async fn encrypt(
@@ -319,7 +340,7 @@ impl Transit for KmsTransit {
             .set_encryption_context(Self::context_pairs(context))
             .send()
             .await
-            .map_err(kms_error("encrypt", name))?;
+            .map_err(kms_error)?;
         Ok(Ciphertext::new(encode(1, out.ciphertext_blob())))
     }
 
@@ -329,8 +350,7 @@ impl Transit for KmsTransit {
         ciphertext: &Ciphertext,
         context: Option<&[u8]>,
     ) -> Result<SecretValue> {
-        let blob = blob_of(ciphertext.as_str(), "ciphertext")
-            .map_err(|e| e.context(BACKEND, "decrypt", name))?;
+        let blob = blob_of(ciphertext.as_str(), "ciphertext")?;
         let out = self
             .client
             .decrypt()
@@ -339,7 +359,7 @@ impl Transit for KmsTransit {
             .set_encryption_context(Self::context_pairs(context))
             .send()
             .await
-            .map_err(kms_error("decrypt", name))?;
+            .map_err(kms_error)?;
         Ok(SecretValue::from(
             out.plaintext().map(Blob::as_ref).unwrap_or_default(),
         ))
@@ -351,8 +371,7 @@ impl Transit for KmsTransit {
         ciphertext: &Ciphertext,
         context: Option<&[u8]>,
     ) -> Result<Ciphertext> {
-        let blob = blob_of(ciphertext.as_str(), "ciphertext")
-            .map_err(|e| e.context(BACKEND, "rewrap", name))?;
+        let blob = blob_of(ciphertext.as_str(), "ciphertext")?;
         let out = self
             .client
             .re_encrypt()
@@ -363,7 +382,7 @@ impl Transit for KmsTransit {
             .set_destination_encryption_context(Self::context_pairs(context))
             .send()
             .await
-            .map_err(kms_error("rewrap", name))?;
+            .map_err(kms_error)?;
         Ok(Ciphertext::new(encode(1, out.ciphertext_blob())))
     }
 
@@ -378,13 +397,12 @@ impl Transit for KmsTransit {
             .signing_algorithm(signing_algorithm(key.key_type))
             .send()
             .await
-            .map_err(kms_error("sign", name))?;
+            .map_err(kms_error)?;
         Ok(Signature::new(encode(1, out.signature())))
     }
 
     async fn verify(&self, name: &str, data: &[u8], signature: &Signature) -> Result<bool> {
-        let blob = blob_of(signature.as_str(), "signature")
-            .map_err(|e| e.context(BACKEND, "verify", name))?;
+        let blob = blob_of(signature.as_str(), "signature")?;
         let key = self.read_key(name).await?;
         let result = self
             .client
@@ -396,7 +414,7 @@ impl Transit for KmsTransit {
             .signing_algorithm(signing_algorithm(key.key_type))
             .send()
             .await
-            .map_err(kms_error("verify", name));
+            .map_err(kms_error);
         invalid_is_false(result.map(|out| out.signature_valid()))
     }
 
@@ -409,13 +427,12 @@ impl Transit for KmsTransit {
             .mac_algorithm(MacAlgorithmSpec::HmacSha256)
             .send()
             .await
-            .map_err(kms_error("hmac", name))?;
+            .map_err(kms_error)?;
         Ok(Signature::new(encode(1, out.mac())))
     }
 
     async fn verify_hmac(&self, name: &str, data: &[u8], hmac: &Signature) -> Result<bool> {
-        let blob =
-            blob_of(hmac.as_str(), "MAC").map_err(|e| e.context(BACKEND, "verify_hmac", name))?;
+        let blob = blob_of(hmac.as_str(), "MAC")?;
         let result = self
             .client
             .verify_mac()
@@ -425,26 +442,21 @@ impl Transit for KmsTransit {
             .mac_algorithm(MacAlgorithmSpec::HmacSha256)
             .send()
             .await
-            .map_err(kms_error("verify_hmac", name));
+            .map_err(kms_error);
         invalid_is_false(result.map(|out| out.mac_valid()))
     }
 
     async fn generate_data_key(&self, name: &str, bits: u32) -> Result<DataKey> {
         let request = self.client.generate_data_key().key_id(alias(name));
-        let request =
-            match bits {
-                128 => request.key_spec(DataKeySpec::Aes128),
-                256 => request.key_spec(DataKeySpec::Aes256),
-                512 => request.number_of_bytes(64),
-                _ => {
-                    return Err(Error::invalid_input("data keys are 128, 256 or 512 bits")
-                        .context(BACKEND, "generate_data_key", name));
-                }
-            };
-        let out = request
-            .send()
-            .await
-            .map_err(kms_error("generate_data_key", name))?;
+        let request = match bits {
+            128 => request.key_spec(DataKeySpec::Aes128),
+            256 => request.key_spec(DataKeySpec::Aes256),
+            512 => request.number_of_bytes(64),
+            _ => {
+                return Err(Error::invalid_input("data keys are 128, 256 or 512 bits"));
+            }
+        };
+        let out = request.send().await.map_err(kms_error)?;
         Ok(DataKey {
             plaintext: SecretValue::from(out.plaintext().map(Blob::as_ref).unwrap_or_default()),
             ciphertext: Ciphertext::new(encode(1, out.ciphertext_blob())),
@@ -457,6 +469,6 @@ impl Transit for KmsTransit {
         _key_type: KeyType,
         _material: SecretValue,
     ) -> Result<KeyInfo> {
-        Err(Error::unsupported(BACKEND, "import_key"))
+        Err(Error::unsupported(BACKEND, Operation::ImportKey))
     }
 }

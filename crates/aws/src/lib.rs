@@ -5,11 +5,11 @@
 //!
 //! ```no_run
 //! # async fn demo() -> ironsecrets_core::Result<()> {
-//! use ironsecrets_core::{PutOptions, SecretStore, StoreUri, VersionSelector};
+//! use ironsecrets_core::{Options, PutOptions, SecretStore, VersionSelector};
 //!
-//! // Region from the URI; credentials, profile and endpoint from the AWS chain.
-//! let config = ironsecrets_aws::AwsConfig::from_uri(&StoreUri::parse("aws-sm://us-east-1")?)?;
-//! let backend = ironsecrets_aws::open(&config).await?;
+//! // Region from the options; credentials, profile and endpoint from the AWS chain.
+//! let options: ironsecrets_aws::AwsOptions = Options::new().with("region", "us-east-1").parse()?;
+//! let backend = ironsecrets_aws::open(&options.config()?).await?;
 //! let store = backend.store();
 //! store.put("app/db/password", "hunter2".into(), PutOptions::default()).await?;
 //! let secret = store.get("app/db/password", VersionSelector::Latest).await?;
@@ -18,11 +18,12 @@
 //! ```
 //!
 //! # Opening
-//! `aws-sm://<region>?endpoint=<url>&profile=<name>&recovery_days=<7..30>`; everything
-//! not in the URI comes from the standard AWS chain (`AWS_REGION`, `AWS_PROFILE`,
-//! `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `~/.aws/config`,
-//! `~/.aws/credentials`, web identity, container and instance credentials). See
-//! [`AwsConfig`]. HTTP is hyper with rustls (ring).
+//! `aws-sm://<region>?endpoint=<url>&profile=<name>&recovery_days=<7..30>`, or the same
+//! as options ([`AwsOptions`]); everything not given comes from the standard AWS chain
+//! (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`,
+//! `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `~/.aws/config`, `~/.aws/credentials`,
+//! web identity, container and instance credentials). HTTP is hyper with rustls (ring);
+//! the SDK's own retries are off (the layer stack retries).
 //!
 //! # Secrets Manager
 //! A path is a secret name, one to one (AWS names allow `/`). UTF-8 values are stored as
@@ -44,7 +45,8 @@
 //! | `purge` | `DeleteSecret` with `ForceDeleteWithoutRecovery` |
 //!
 //! Tags are plain AWS tags; the rotation policy is the tags
-//! `ironsecrets:rotation-period` and `ironsecrets:rotation-remind-before` (seconds).
+//! `ironsecrets.rotation-period` and `ironsecrets.rotation-remind-before` (seconds; see
+//! [`ironsecrets_core::metadata_keys`]).
 //! `max_versions` and `destroy` are Unsupported: AWS keeps the versions it decides to.
 //! A secret scheduled for deletion reads as NotFound and its versions show as Deleted.
 //! [`AwsSecretsStore::describe`] adds AWS's rotation settings; [`AwsSecretsStore::rotate`],
@@ -59,7 +61,7 @@
 //!
 //! # Caching
 //! [`AwsSecretsStore`] answers [`SecretStore::current_version`](ironsecrets_core::SecretStore::current_version)
-//! with `DescribeSecret`, so a [`CachingStore`](ironsecrets_core::CachingStore) over it
+//! with `DescribeSecret`, so a cache layer ([`ironsecrets_core::Caching`]) over it
 //! re-reads a value only when `AWSCURRENT` (or the stage read) moved, like AWS's caching
 //! client; a value rotated elsewhere is never served past the cache's `ttl`.
 //!
@@ -76,6 +78,7 @@ mod describe;
 mod errors;
 mod kms;
 mod list;
+mod options;
 mod rotation;
 mod store;
 mod sts;
@@ -86,12 +89,13 @@ mod write;
 
 use std::sync::Arc;
 
-use ironsecrets_core::{Backend, BackendFuture, Result, StoreUri};
+use ironsecrets_core::{Backend, Result};
 
 pub use config::{AwsConfig, SCHEME};
 pub use describe::AwsSecretDescription;
 pub use kms::KmsTransit;
 pub use list::ListQuery;
+pub use options::AwsOptions;
 pub use rotation::{RotationRequest, RotationSchedule};
 pub use store::{AWSCURRENT, AWSPENDING, AWSPREVIOUS, AwsSecretsStore, BACKEND};
 pub use sts::StsCredentials;
@@ -112,9 +116,4 @@ pub async fn open(config: &AwsConfig) -> Result<Backend> {
         .with_credentials(Arc::new(StsCredentials::new(aws_sdk_sts::Client::new(
             &sdk,
         )))))
-}
-
-/// Opens the backend a `aws-sm://` URI names (the registry's factory).
-pub fn open_uri(uri: StoreUri) -> BackendFuture {
-    Box::pin(async move { open(&AwsConfig::from_uri(&uri)?).await })
 }

@@ -69,7 +69,7 @@ impl AwsSecretsStore {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(sm_error("list", &query.prefix))?;
+                .map_err(sm_error)?;
             names.extend(
                 out.secret_list()
                     .iter()

@@ -2,9 +2,11 @@
 //! stage moves a rotation (or an operator) performs.
 
 use aws_sdk_secretsmanager::types::RotationRulesType;
-use ironsecrets_core::{Error, Result, SecretValue, Version, VersionInfo, validate_path};
+use ironsecrets_core::{
+    Error, Operation, Result, SecretValue, Version, VersionInfo, validate_path,
+};
 
-use crate::store::{AWSPENDING, AwsSecretsStore, ours, sm_error};
+use crate::store::{AWSPENDING, AwsSecretsStore, sm_error};
 use crate::value::StoredValue;
 
 /// How often Secrets Manager rotates a secret.
@@ -41,26 +43,31 @@ impl AwsSecretsStore {
     /// Starts a rotation (and configures the Lambda and schedule). Returns the id of the
     /// version the rotation writes (`AWSPENDING`), when AWS names one.
     pub async fn rotate(&self, path: &str, request: &RotationRequest) -> Result<Option<Version>> {
-        validate_path(path).map_err(ours("rotate", path))?;
-        let rules = request.schedule.as_ref().map(|schedule| match schedule {
-            RotationSchedule::Days(days) => RotationRulesType::builder()
-                .automatically_after_days(*days)
-                .build(),
-            RotationSchedule::Expression(expr) => RotationRulesType::builder()
-                .schedule_expression(expr)
-                .build(),
-        });
-        let out = self
-            .client
-            .rotate_secret()
-            .secret_id(path)
-            .set_rotation_lambda_arn(request.lambda_arn.clone())
-            .set_rotation_rules(rules)
-            .rotate_immediately(request.rotate_immediately)
-            .send()
+        let outcome = async {
+            validate_path(path)?;
+            let rules = request.schedule.as_ref().map(|schedule| match schedule {
+                RotationSchedule::Days(days) => RotationRulesType::builder()
+                    .automatically_after_days(*days)
+                    .build(),
+                RotationSchedule::Expression(expr) => RotationRulesType::builder()
+                    .schedule_expression(expr)
+                    .build(),
+            });
+            let out = self
+                .client
+                .rotate_secret()
+                .secret_id(path)
+                .set_rotation_lambda_arn(request.lambda_arn.clone())
+                .set_rotation_rules(rules)
+                .rotate_immediately(request.rotate_immediately)
+                .send()
+                .await
+                .map_err(sm_error)?;
+            Ok(out.version_id().map(Version::new))
+        };
+        outcome
             .await
-            .map_err(sm_error("rotate", path))?;
-        Ok(out.version_id().map(Version::new))
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::Rotate, path))
     }
 
     /// Writes `value` as version `version` labelled `AWSPENDING` — a rotation
@@ -71,23 +78,24 @@ impl AwsSecretsStore {
         version: &Version,
         value: &SecretValue,
     ) -> Result<VersionInfo> {
-        validate_path(path).map_err(ours("put", path))?;
-        if value.is_empty() {
-            return Err(
-                Error::invalid_input("Secrets Manager cannot store an empty value").context(
-                    crate::BACKEND,
-                    "put",
-                    path,
-                ),
-            );
-        }
-        self.put_version_with(
-            path,
-            &StoredValue::from_value(value),
-            AWSPENDING,
-            Some(version.as_str()),
-        )
-        .await
+        let outcome = async {
+            validate_path(path)?;
+            if value.is_empty() {
+                return Err(Error::invalid_input(
+                    "Secrets Manager cannot store an empty value",
+                ));
+            }
+            self.put_version_with(
+                path,
+                &StoredValue::from_value(value),
+                AWSPENDING,
+                Some(version.as_str()),
+            )
+            .await
+        };
+        outcome
+            .await
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::PutPending, path))
     }
 
     /// Moves stage label `stage` from version `from` to version `to`
@@ -100,16 +108,21 @@ impl AwsSecretsStore {
         from: Option<&Version>,
         to: Option<&Version>,
     ) -> Result<()> {
-        validate_path(path).map_err(ours("move_stage", path))?;
-        self.client
-            .update_secret_version_stage()
-            .secret_id(path)
-            .version_stage(stage)
-            .set_remove_from_version_id(from.map(|v| v.as_str().to_owned()))
-            .set_move_to_version_id(to.map(|v| v.as_str().to_owned()))
-            .send()
+        let outcome = async {
+            validate_path(path)?;
+            self.client
+                .update_secret_version_stage()
+                .secret_id(path)
+                .version_stage(stage)
+                .set_remove_from_version_id(from.map(|v| v.as_str().to_owned()))
+                .set_move_to_version_id(to.map(|v| v.as_str().to_owned()))
+                .send()
+                .await
+                .map_err(sm_error)?;
+            Ok(())
+        };
+        outcome
             .await
-            .map_err(sm_error("move_stage", path))?;
-        Ok(())
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::MoveStage, path))
     }
 }

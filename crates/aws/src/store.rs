@@ -5,9 +5,9 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use ironsecrets_core::{
-    Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
-    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, validate_path,
-    validate_prefix,
+    Error, ErrorKind, MetadataUpdate, Operation, PutOptions, Result, Secret, SecretMetadata,
+    SecretStore, SecretValue, StoreCapabilities, Version, VersionInfo, VersionSelector,
+    validate_path, validate_prefix,
 };
 
 use crate::errors;
@@ -34,17 +34,13 @@ pub struct AwsSecretsStore {
     pub(crate) recovery_window_days: Option<i64>,
 }
 
-/// Maps a Secrets Manager SDK error with its context.
-pub(crate) fn sm_error<E>(operation: &'static str, path: &str) -> impl FnOnce(SdkError<E>) -> Error
+/// Maps a Secrets Manager SDK error (the layer stack, or an AWS-specific entry point,
+/// names the operation and path).
+pub(crate) fn sm_error<E>(err: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    move |err| errors::from_sdk("Secrets Manager", err).context(BACKEND, operation, path)
-}
-
-/// Adds context to an error of ours.
-pub(crate) fn ours(operation: &'static str, path: &str) -> impl FnOnce(Error) -> Error {
-    move |err| err.context(BACKEND, operation, path)
+    errors::from_sdk("Secrets Manager", err)
 }
 
 impl AwsSecretsStore {
@@ -73,11 +69,10 @@ impl AwsSecretsStore {
         };
         let out = match request.send().await {
             Ok(out) => out,
-            Err(err) => return Err(self.read_error(path, sm_error("get", path)(err)).await),
+            Err(err) => return Err(self.read_error(path, sm_error(err)).await),
         };
         let value = read_value(out.secret_string(), out.secret_binary())
-            .ok_or_else(|| Error::not_found("this version has no value yet"))
-            .map_err(ours("get", path))?;
+            .ok_or_else(|| Error::not_found("this version has no value yet"))?;
         Ok(Secret {
             path: path.to_owned(),
             version: Version::new(out.version_id().unwrap_or_default()),
@@ -92,40 +87,39 @@ impl AwsSecretsStore {
         if err.kind() != ErrorKind::InvalidInput {
             return err;
         }
-        match self.describe_output(path, "get").await {
+        match self.describe_output(path).await {
             Ok(out) if out.deleted_date().is_some() => {
                 Error::not_found("the secret is scheduled for deletion; undelete restores it")
-                    .context(BACKEND, "get", path)
             }
             _ => err,
         }
     }
 
     /// `DescribeSecret`'s answer, errors mapped for `operation`.
-    pub(crate) async fn describe_output(
-        &self,
-        path: &str,
-        operation: &'static str,
-    ) -> Result<DescribeSecretOutput> {
+    pub(crate) async fn describe_output(&self, path: &str) -> Result<DescribeSecretOutput> {
         self.client
             .describe_secret()
             .secret_id(path)
             .send()
             .await
-            .map_err(sm_error(operation, path))
+            .map_err(sm_error)
     }
 
     /// The version `AWSCURRENT` is on, from `DescribeSecret` (no value is read).
     pub async fn current_version_of(&self, path: &str) -> Result<Version> {
-        self.version_at_stage(path, AWSCURRENT)
-            .await?
-            .ok_or_else(|| Error::not_found("the secret has no current version"))
-            .map_err(ours("describe", path))
+        let outcome = async {
+            self.version_at_stage(path, AWSCURRENT)
+                .await?
+                .ok_or_else(|| Error::not_found("the secret has no current version"))
+        };
+        outcome
+            .await
+            .map_err(|e: Error| e.context(crate::BACKEND, Operation::CurrentVersion, path))
     }
 
     /// The version holding stage label `stage`, from `DescribeSecret`.
     async fn version_at_stage(&self, path: &str, stage: &str) -> Result<Option<Version>> {
-        let out = self.describe_output(path, "describe").await?;
+        let out = self.describe_output(path).await?;
         Ok(out
             .version_ids_to_stages()
             .into_iter()
@@ -135,14 +129,14 @@ impl AwsSecretsStore {
     }
 
     /// Deletes the whole secret: restorable for the recovery window, or at once.
-    async fn delete_secret(&self, path: &str, force: bool, operation: &'static str) -> Result<()> {
+    async fn delete_secret(&self, path: &str, force: bool) -> Result<()> {
         let request = self.client.delete_secret().secret_id(path);
         let request = if force {
             request.force_delete_without_recovery(true)
         } else {
             request.set_recovery_window_in_days(self.recovery_window_days)
         };
-        request.send().await.map_err(sm_error(operation, path))?;
+        request.send().await.map_err(sm_error)?;
         Ok(())
     }
 }
@@ -150,7 +144,7 @@ impl AwsSecretsStore {
 /// Refuses `max_versions`: Secrets Manager decides itself which versions it keeps.
 pub(crate) fn refuse_max_versions(update: &MetadataUpdate) -> Result<()> {
     match update.max_versions {
-        Some(_) => Err(Error::unsupported(BACKEND, "max_versions")),
+        Some(_) => Err(Error::unsupported_feature(BACKEND, "max_versions")),
         None => Ok(()),
     }
 }
@@ -161,8 +155,8 @@ impl SecretStore for AwsSecretsStore {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             soft_delete: true,
@@ -170,14 +164,15 @@ impl SecretStore for AwsSecretsStore {
             undelete: true,
             destroy: false,
             tags: true,
+            max_versions: false,
             binary_values: true,
+            empty_values: false,
             max_value_bytes: Some(crate::MAX_VALUE_BYTES),
-            ..Capabilities::default()
         }
     }
 
     async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        validate_path(path).map_err(ours("get", path))?;
+        validate_path(path)?;
         self.read(path, &version).await
     }
 
@@ -187,56 +182,53 @@ impl SecretStore for AwsSecretsStore {
         value: SecretValue,
         options: PutOptions,
     ) -> Result<VersionInfo> {
-        validate_path(path).map_err(ours("put", path))?;
-        self.write(path, &value, &options)
-            .await
-            .map_err(ours("put", path))
+        validate_path(path)?;
+        self.write(path, &value, &options).await
     }
 
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        validate_path(path).map_err(ours("delete", path))?;
+        validate_path(path)?;
         if !versions.is_empty() {
             let current = self.current_version_of(path).await?;
             if versions.iter().any(|v| *v != current) {
                 return Err(Error::invalid_input(
                     "Secrets Manager deletes whole secrets: name no version or the current one",
-                )
-                .context(BACKEND, "delete", path));
+                ));
             }
         }
-        self.delete_secret(path, false, "delete").await
+        self.delete_secret(path, false).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        validate_prefix(prefix).map_err(ours("list", prefix))?;
+        validate_prefix(prefix)?;
         self.list_names(&crate::ListQuery::prefix(prefix)).await
     }
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
-        validate_path(path).map_err(ours("metadata", path))?;
+        validate_path(path)?;
         Ok(self.describe(path).await?.metadata)
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        validate_path(path).map_err(ours("update_metadata", path))?;
-        refuse_max_versions(&update).map_err(ours("update_metadata", path))?;
+        validate_path(path)?;
+        refuse_max_versions(&update)?;
         self.retag(path, &update).await?;
         Ok(self.describe(path).await?.metadata)
     }
 
     async fn purge(&self, path: &str) -> Result<()> {
-        validate_path(path).map_err(ours("purge", path))?;
-        self.delete_secret(path, true, "purge").await
+        validate_path(path)?;
+        self.delete_secret(path, true).await
     }
 
     async fn undelete(&self, path: &str, _versions: &[Version]) -> Result<()> {
-        validate_path(path).map_err(ours("undelete", path))?;
+        validate_path(path)?;
         self.client
             .restore_secret()
             .secret_id(path)
             .send()
             .await
-            .map_err(sm_error("undelete", path))?;
+            .map_err(sm_error)?;
         Ok(())
     }
 

@@ -41,7 +41,7 @@ impl StsCredentials {
 impl DynamicCredentials for StsCredentials {
     async fn issue(&self, request: CredentialRequest) -> Result<LeasedCredential> {
         let CredentialRequest::Cloud { mount, role, ttl } = request else {
-            return Err(Error::unsupported(
+            return Err(Error::unsupported_feature(
                 BACKEND,
                 "credentials other than Cloud (STS AssumeRole)",
             ));
@@ -64,10 +64,10 @@ impl DynamicCredentials for StsCredentials {
             .set_duration_seconds(duration)
             .send()
             .await
-            .map_err(|e| errors::from_sdk("STS", e).context(BACKEND, "issue", &role))?;
-        let creds = out.credentials().ok_or_else(|| {
-            Error::unexpected("STS returned no credentials").context(BACKEND, "issue", &role)
-        })?;
+            .map_err(|e| errors::from_sdk("STS", e))?;
+        let creds = out
+            .credentials()
+            .ok_or_else(|| Error::unexpected("STS returned no credentials"))?;
         let expires_at = utc(Some(creds.expiration()));
         let mut data = SecretMap::new();
         data.insert("access_key_id", creds.access_key_id());

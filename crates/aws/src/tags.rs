@@ -1,58 +1,35 @@
 //! Tags and the rotation policy as AWS tags, readable and editable by any AWS tool.
 //!
-//! Each tag is a plain AWS tag; the policy is the two tags `ironsecrets:rotation-period`
-//! and `ironsecrets:rotation-remind-before`, in whole seconds (`"2592000"`). Keys starting
-//! with `ironsecrets:` are reserved, and keys starting with `aws:` belong to AWS.
+//! Each tag is a plain AWS tag; the policy is the core's reserved keys
+//! ([`ironsecrets_core::metadata_keys`]): `ironsecrets.rotation-period` and
+//! `ironsecrets.rotation-remind-before`, in whole seconds (`"2592000"`). Keys starting
+//! with `ironsecrets.` are reserved, and keys starting with `aws:` belong to AWS.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_secretsmanager::types::Tag;
-use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy};
-
-const RESERVED: &str = "ironsecrets:";
-const PERIOD: &str = "ironsecrets:rotation-period";
-const REMIND: &str = "ironsecrets:rotation-remind-before";
+use ironsecrets_core::metadata_keys::{self, is_reserved, rotation_entries};
+use ironsecrets_core::{MetadataUpdate, Result, RotationPolicy};
 
 /// User tags and rotation policy read from AWS tags.
 pub(crate) fn from_aws(tags: &[Tag]) -> Result<(BTreeMap<String, String>, Option<RotationPolicy>)> {
-    let mut user = BTreeMap::new();
-    let (mut period, mut remind) = (None, None);
-    for tag in tags {
-        let (Some(key), value) = (tag.key(), tag.value().unwrap_or_default()) else {
-            continue;
-        };
-        match key {
-            PERIOD => period = Some(seconds(key, value)?),
-            REMIND => remind = Some(seconds(key, value)?),
-            _ if key.starts_with(RESERVED) => {}
-            _ => {
-                user.insert(key.to_owned(), value.to_owned());
-            }
-        }
-    }
-    let rotation = period.map(|period| RotationPolicy {
-        period,
-        remind_before: remind.unwrap_or(RotationPolicy::default().remind_before),
-    });
+    let pairs: BTreeMap<&str, &str> = tags
+        .iter()
+        .filter_map(|tag| Some((tag.key()?, tag.value().unwrap_or_default())))
+        .collect();
+    let rotation = metadata_keys::read_rotation(|key| pairs.get(key).copied())?;
+    let user = pairs
+        .into_iter()
+        .filter(|(key, _)| !is_reserved(key))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
     Ok((user, rotation))
-}
-
-fn seconds(key: &str, value: &str) -> Result<Duration> {
-    value
-        .parse()
-        .map(Duration::from_secs)
-        .map_err(|_| Error::invalid_input(format!("tag {key} is not a number of seconds")))
 }
 
 /// Refuses user tags under the reserved prefix.
 pub(crate) fn check_user_tags(tags: &BTreeMap<String, String>) -> Result<()> {
-    match tags.keys().find(|k| k.starts_with(RESERVED)) {
-        Some(key) => Err(Error::invalid_input(format!(
-            "tag '{key}' uses the reserved prefix {RESERVED}"
-        ))),
-        None => Ok(()),
-    }
+    tags.keys()
+        .try_for_each(|key| metadata_keys::check_tag(key))
 }
 
 /// The complete AWS tag set after applying `update` to what `current` holds.
@@ -69,10 +46,10 @@ pub(crate) fn apply(
         rotation = policy;
     }
     if let Some(policy) = rotation {
-        user.insert(PERIOD.to_owned(), policy.period.as_secs().to_string());
-        user.insert(
-            REMIND.to_owned(),
-            policy.remind_before.as_secs().to_string(),
+        user.extend(
+            rotation_entries(&policy)
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value)),
         );
     }
     Ok(user)
@@ -87,7 +64,11 @@ pub(crate) fn to_aws(tags: &BTreeMap<String, String>) -> Vec<Tag> {
 
 #[cfg(test)]
 mod tests {
+    use ironsecrets_core::metadata_keys::ReservedKey;
+
     use super::*;
+
+    const PERIOD: &str = "ironsecrets.rotation-period";
 
     #[test]
     fn policy_round_trips_through_tags() {
@@ -97,6 +78,7 @@ mod tests {
             max_versions: None,
         };
         let all = apply(Default::default(), &update).unwrap();
+        assert_eq!(PERIOD, ReservedKey::RotationPeriod.key());
         assert_eq!(all.get(PERIOD).map(String::as_str), Some("2592000"));
         let (user, rotation) = from_aws(&to_aws(&all)).unwrap();
         assert_eq!(user, [("owner".to_owned(), "a".to_owned())].into());

@@ -101,7 +101,7 @@ impl AwsSecretsStore {
             .set_secret_binary(binary)
             .send()
             .await
-            .map_err(sm_error("put", path))?;
+            .map_err(sm_error)?;
         Ok(written(
             out.version_id().unwrap_or_default(),
             &[AWSCURRENT.to_owned()],
@@ -128,7 +128,7 @@ impl AwsSecretsStore {
             .set_secret_binary(binary)
             .send()
             .await
-            .map_err(sm_error("put", path))?;
+            .map_err(sm_error)?;
         Ok(written(
             out.version_id().unwrap_or_default(),
             out.version_stages(),
@@ -174,7 +174,7 @@ impl AwsSecretsStore {
 
     /// Applies tag and rotation-policy changes to the secret's AWS tags.
     pub(crate) async fn retag(&self, path: &str, update: &MetadataUpdate) -> Result<()> {
-        let described = self.describe_output(path, "update_metadata").await?;
+        let described = self.describe_output(path).await?;
         let current = tags::from_aws(described.tags())?;
         let wanted = tags::apply(current, update)?;
         let stale: Vec<String> = described
@@ -191,7 +191,7 @@ impl AwsSecretsStore {
                 .set_tag_keys(Some(stale))
                 .send()
                 .await
-                .map_err(sm_error("update_metadata", path))?;
+                .map_err(sm_error)?;
         }
         if !wanted.is_empty() {
             self.client
@@ -200,7 +200,7 @@ impl AwsSecretsStore {
                 .set_tags(Some(tags::to_aws(&wanted)))
                 .send()
                 .await
-                .map_err(sm_error("update_metadata", path))?;
+                .map_err(sm_error)?;
         }
         Ok(())
     }

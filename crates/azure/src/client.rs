@@ -26,11 +26,8 @@ impl Clients {
     pub fn new(config: &AzureConfig) -> Result<Self> {
         let client_options = ClientOptions {
             transport: Some(Transport::new(Arc::new(http_client(config)?))),
-            retry: if config.retries {
-                RetryOptions::default()
-            } else {
-                RetryOptions::none()
-            },
+            // The layer stack's retry layer decides, the same way for every backend.
+            retry: RetryOptions::none(),
             ..ClientOptions::default()
         };
         // The credential talks to Entra ID or the identity endpoint, not the vault: the

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
-use ironsecrets_core::{Error, Result, StoreUri};
+use ironsecrets_core::{Backend, BackendOptions, Error, Location, Options, Result, SecretValue};
+use serde::Deserialize;
 use url::Url;
 
 /// The variable naming the vault URL when the URI has no host (and for [`AzureConfig::from_env`]).
@@ -74,10 +75,6 @@ pub struct AzureConfig {
     /// The Key Vault REST API version to speak; `None` for the SDK's default (an
     /// emulator may only know older ones, e.g. `7.5`).
     pub api_version: Option<String>,
-    /// Whether the SDK retries throttled (429), failed (5xx) and unreachable requests
-    /// itself, with exponential back-off for up to a minute (the default). Turn it off when
-    /// wrapping the store in [`RetryingStore`](ironsecrets_core::RetryingStore) instead.
-    pub retries: bool,
 }
 
 impl AzureConfig {
@@ -90,66 +87,144 @@ impl AzureConfig {
             ca_file: None,
             verify_challenge_resource: verify,
             api_version: None,
-            retries: true,
         }
     }
 
     /// From `AZURE_KEYVAULT_URL` and the credential variables.
     pub fn from_env() -> Result<Self> {
-        Self::from_uri_and_vars(&StoreUri::parse("azure-kv://")?, |name| {
-            std::env::var(name).ok()
-        })
+        AzureOptions::default().resolve(|name| std::env::var(name).ok())
     }
+}
 
-    /// From a store URI and the process environment; see [`AzureConfig::from_uri_and_vars`].
-    pub fn from_uri(uri: &StoreUri) -> Result<Self> {
-        Self::from_uri_and_vars(uri, |name| std::env::var(name).ok())
-    }
+/// How [`AzureOptions::credential`] picks the credential.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialChoice {
+    /// A service principal if its variables (or options) are set, else managed identity
+    /// if its endpoint is, else the developer tools.
+    #[default]
+    Auto,
+    /// A service principal with a client secret.
+    ClientSecret,
+    /// The host's managed identity.
+    ManagedIdentity,
+    /// The Azure CLI or Azure Developer CLI.
+    Developer,
+}
 
-    /// From a store URI, reading variables through `var`:
-    /// - `azure-kv://myvault` is `https://myvault.vault.azure.net/`;
-    /// - `azure-kv://host.domain[:port]`, `azure-kv://localhost:port` or an IP address is
-    ///   `https://` that host, as given (a full vault URL);
-    /// - `azure-kv://` (no host) takes the URL from `AZURE_KEYVAULT_URL`.
-    ///
-    /// Parameters: `ca=/path/ca.pem` (the only CA to trust), `api-version=7.5` (the REST
-    /// API version), `retries=false` (no SDK retries) and `credential=auto` (default), `client-secret`, `managed-identity` or
-    /// `developer`. Secrets never come from the URI.
-    pub fn from_uri_and_vars(uri: &StoreUri, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let vault_url = vault_url(uri, &var)?;
+/// How to reach a vault, read from a URI (`azure-kv://myvault?api_version=7.5`) or from
+/// key/value options. Unset options come from the environment.
+///
+/// | option | meaning |
+/// |---|---|
+/// | `vault` | a vault name (`myvault`: `https://myvault.vault.azure.net/`) or `host[:port]` (the URI's host and port) |
+/// | `vault_url` | the full vault URL instead; `AZURE_KEYVAULT_URL` when neither is given |
+/// | `credential` | `auto` (default), `client-secret`, `managed-identity` or `developer` |
+/// | `tenant_id`, `client_id`, `client_secret` | the service principal (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`; the secret is a credential: never in a URI) |
+/// | `ca` | a PEM file: the only CA to trust (an emulator) |
+/// | `api_version` | the Key Vault REST API version (an emulator may know only older ones) |
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureOptions {
+    /// A vault name or `host[:port]`.
+    #[serde(default)]
+    pub vault: Option<String>,
+    /// The full vault URL.
+    #[serde(default)]
+    pub vault_url: Option<String>,
+    /// How to pick the credential.
+    #[serde(default)]
+    pub credential: Option<CredentialChoice>,
+    /// The service principal's tenant.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// The service principal's client id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The service principal's secret.
+    #[serde(default)]
+    pub client_secret: Option<SecretValue>,
+    /// The only CA to trust.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// The REST API version.
+    #[serde(default)]
+    pub api_version: Option<String>,
+}
+
+impl AzureOptions {
+    /// The configuration these options stand for, reading unset ones through `var`.
+    pub fn resolve(self, var: impl Fn(&str) -> Option<String>) -> Result<AzureConfig> {
+        let vault_url = vault_url(self.vault.as_deref(), self.vault_url.as_deref(), &var)?;
         let mut config = AzureConfig::new(vault_url);
-        config.ca_file = uri.query("ca").map(PathBuf::from);
-        config.api_version = uri.query("api-version");
-        config.retries = match uri.query("retries").as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(Error::config(format!(
-                    "retries must be true or false, not '{other}'"
-                )));
-            }
+        config.ca_file = self.ca;
+        config.api_version = self.api_version.filter(|v| !v.is_empty());
+        let secret = self
+            .client_secret
+            .map(|s| s.expose_str().map(str::to_owned))
+            .transpose()?;
+        let given = |value: Option<String>, name: &str| value.or_else(|| var(name));
+        let env = |name: &str| match name {
+            "AZURE_TENANT_ID" => given(self.tenant_id.clone(), name),
+            "AZURE_CLIENT_ID" => given(self.client_id.clone(), name),
+            "AZURE_CLIENT_SECRET" => given(secret.clone(), name),
+            other => var(other),
         };
-        config.credential = credential_source(uri.query("credential").as_deref(), &var)?;
+        config.credential = credential_source(self.credential.unwrap_or_default(), &env)?;
         Ok(config)
     }
 }
 
-fn vault_url(uri: &StoreUri, var: &impl Fn(&str) -> Option<String>) -> Result<Url> {
-    let url = uri.url();
-    let text = match url.host_str().filter(|h| !h.is_empty()) {
-        None => var(VAULT_URL_ENV).filter(|v| !v.is_empty()).ok_or_else(|| {
+impl BackendOptions for AzureOptions {
+    const SCHEME: &'static str = "azure-kv";
+    const CREDENTIALS: &'static [&'static str] = &["client_secret"];
+
+    fn location(location: &Location) -> Result<Options> {
+        location.refuse_path("azure-kv", "azure-kv://myvault")?;
+        let Some(host) = &location.host else {
+            return Ok(Options::new());
+        };
+        let vault = match location.port {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        Ok(Options::new().with("vault", vault))
+    }
+
+    async fn open(self) -> Result<Backend> {
+        crate::open(self.resolve(|name| std::env::var(name).ok())?).await
+    }
+}
+
+/// The vault URL: a full URL as given, a vault name or `host[:port]`, else
+/// `AZURE_KEYVAULT_URL`. Only https.
+fn vault_url(
+    vault: Option<&str>,
+    full: Option<&str>,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Url> {
+    let text = match (vault.filter(|v| !v.is_empty()), full) {
+        (Some(_), Some(_)) => {
+            return Err(Error::config(
+                "give the vault as `vault` (a name or host) or as `vault_url`, not both",
+            ));
+        }
+        (None, Some(url)) => url.to_owned(),
+        (None, None) => var(VAULT_URL_ENV).filter(|v| !v.is_empty()).ok_or_else(|| {
             Error::config(format!(
                 "no vault given: use azure-kv://<vault-name>, azure-kv://<host[:port]> or set {VAULT_URL_ENV}"
             ))
         })?,
-        Some(host) => {
-            let full = host.contains('.') || url.port().is_some() || is_loopback_host(host);
-            let authority = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None if full => host.to_owned(),
-                None => format!("{host}.vault.azure.net"),
-            };
-            format!("https://{authority}/")
+        (Some(authority), None) => {
+            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+            let full = authority.contains('.')
+                || authority.contains(':')
+                || is_loopback_host(host);
+            if full {
+                format!("https://{authority}/")
+            } else {
+                format!("https://{authority}.vault.azure.net/")
+            }
         }
     };
     let parsed =
@@ -185,21 +260,19 @@ fn service_principal(var: &impl Fn(&str) -> Option<String>) -> Option<Credential
 }
 
 fn credential_source(
-    chosen: Option<&str>,
+    chosen: CredentialChoice,
     var: &impl Fn(&str) -> Option<String>,
 ) -> Result<CredentialSource> {
-    match chosen.unwrap_or("auto") {
-        "auto" => Ok(auto_credential(var)),
-        "client-secret" => service_principal(var).ok_or_else(|| {
+    match chosen {
+        CredentialChoice::Auto => Ok(auto_credential(var)),
+        CredentialChoice::ClientSecret => service_principal(var).ok_or_else(|| {
             Error::config(
-                "credential=client-secret needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET",
+                "credential=client-secret needs tenant_id, client_id and client_secret \
+                 (or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET)",
             )
         }),
-        "managed-identity" => Ok(CredentialSource::ManagedIdentity),
-        "developer" => Ok(CredentialSource::Developer),
-        other => Err(Error::config(format!(
-            "unknown credential '{other}'; expected auto, client-secret, managed-identity or developer"
-        ))),
+        CredentialChoice::ManagedIdentity => Ok(CredentialSource::ManagedIdentity),
+        CredentialChoice::Developer => Ok(CredentialSource::Developer),
     }
 }
 
@@ -215,7 +288,7 @@ fn is_loopback_host(host: &str) -> bool {
 mod tests {
     use std::collections::HashMap;
 
-    use ironsecrets_core::ErrorKind;
+    use ironsecrets_core::{ErrorKind, StoreUri};
 
     use super::*;
 
@@ -224,7 +297,9 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        AzureConfig::from_uri_and_vars(&StoreUri::parse(uri).unwrap(), |n| map.get(n).cloned())
+        let uri = StoreUri::parse(uri)?;
+        uri.backend_options::<AzureOptions>()?
+            .resolve(|n| map.get(n).cloned())
     }
 
     #[test]
@@ -235,15 +310,14 @@ mod tests {
         let c = config("azure-kv://myvault.vault.azure.net", &[]).unwrap();
         assert_eq!(c.vault_url.as_str(), "https://myvault.vault.azure.net/");
         let c = config(
-            "azure-kv://127.0.0.1:8443?ca=/tmp/ca.pem&api-version=7.5",
+            "azure-kv://127.0.0.1:8443?ca=/tmp/ca.pem&api_version=7.5",
             &[],
         )
         .unwrap();
         assert_eq!(c.api_version.as_deref(), Some("7.5"));
-        assert!(c.retries);
-        assert!(!config("azure-kv://v?retries=false", &[]).unwrap().retries);
-        let err = config("azure-kv://v?retries=maybe", &[]).unwrap_err();
+        let err = config("azure-kv://v?retries=false", &[]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.message().contains("unknown option 'retries'"), "{err}");
         assert_eq!(c.vault_url.as_str(), "https://127.0.0.1:8443/");
         assert_eq!(c.ca_file, Some(PathBuf::from("/tmp/ca.pem")));
         assert!(!c.verify_challenge_resource);
@@ -283,6 +357,22 @@ mod tests {
         assert!(matches!(c.credential, CredentialSource::Developer));
         let err = config("azure-kv://v?credential=client-secret", &[]).unwrap_err();
         assert!(err.message().contains("AZURE_CLIENT_SECRET"));
+        let err = config("azure-kv://v?client_secret=canary-s3cret", &[]).unwrap_err();
+        assert!(err.message().contains("credential"), "{err}");
+        assert!(!err.to_string().contains("canary"), "{err}");
+        let options: AzureOptions = Options::new()
+            .with("vault", "v")
+            .with("credential", "client-secret")
+            .with("tenant_id", "t")
+            .with("client_id", "c")
+            .with("client_secret", "canary-s3cret")
+            .parse()
+            .unwrap();
+        let c = options.resolve(|_| None).unwrap();
+        assert!(matches!(
+            c.credential,
+            CredentialSource::ClientSecret { .. }
+        ));
         let err = config("azure-kv://v?credential=magic", &[]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
     }

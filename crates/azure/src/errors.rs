@@ -24,12 +24,8 @@ use ironsecrets_core::{Error, ErrorKind};
 
 const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
 
-/// Maps an SDK error, adding backend, operation and path.
-pub fn map_error(err: azure_core::Error, operation: &'static str, path: &str) -> Error {
-    from_azure(err).context(crate::BACKEND, operation, path)
-}
-
-fn from_azure(err: azure_core::Error) -> Error {
+/// Maps an SDK error (the layer stack names the operation and path).
+pub fn map_error(err: azure_core::Error) -> Error {
     match err.kind() {
         AzureKind::HttpResponse {
             status,
@@ -130,7 +126,7 @@ mod tests {
             },
             "http error",
         );
-        map_error(err, "get", "app/db")
+        map_error(err)
     }
 
     #[test]
@@ -170,18 +166,16 @@ mod tests {
 
     #[test]
     fn connection_and_credential_failures() {
-        let err = map_error(
-            azure_core::Error::with_message(AzureKind::Connection, "refused"),
-            "get",
-            "p",
-        );
+        let err = map_error(azure_core::Error::with_message(
+            AzureKind::Connection,
+            "refused",
+        ));
         assert_eq!(err.kind(), ErrorKind::Unavailable);
         assert!(err.is_retryable());
-        let err = map_error(
-            azure_core::Error::with_message(AzureKind::Credential, "no token"),
-            "get",
-            "p",
-        );
+        let err = map_error(azure_core::Error::with_message(
+            AzureKind::Credential,
+            "no token",
+        ));
         assert_eq!(err.kind(), ErrorKind::Unauthenticated);
     }
 }

@@ -20,7 +20,8 @@
 //! is a service principal (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`),
 //! else managed identity (`IDENTITY_ENDPOINT` / `MSI_ENDPOINT` set), else the Azure CLI or
 //! Azure Developer CLI; `credential=` forces one. `ca=/path/ca.pem` trusts only that CA
-//! (for an emulator); TLS is never unverified. All of it: [`AzureConfig::from_uri_and_vars`].
+//! (for an emulator); TLS is never unverified. All of it: [`AzureOptions`]. The SDK's own
+//! retries are off: the layer stack retries.
 //!
 //! # Names
 //! Key Vault names allow only `[0-9a-zA-Z-]{1,127}` and ignore case; paths are mapped
@@ -51,8 +52,8 @@ pub mod tags;
 use std::sync::Arc;
 
 pub use client::Clients;
-pub use config::{AzureConfig, CredentialSource, VAULT_URL_ENV};
-use ironsecrets_core::{Backend, BackendFuture, Result, StoreUri};
+pub use config::{AzureConfig, AzureOptions, CredentialChoice, CredentialSource, VAULT_URL_ENV};
+use ironsecrets_core::{Backend, Result};
 pub use properties::PropertiesUpdate;
 pub use secrets::AzureSecretStore;
 
@@ -63,9 +64,4 @@ pub const BACKEND: &str = "azure";
 pub async fn open(config: AzureConfig) -> Result<Backend> {
     let clients = Clients::new(&config)?;
     Ok(Backend::new(Arc::new(AzureSecretStore::new(clients))))
-}
-
-/// The registry factory for `azure-kv://` URIs.
-pub fn open_uri(uri: StoreUri) -> BackendFuture {
-    Box::pin(async move { open(AzureConfig::from_uri(&uri)?).await })
 }

@@ -24,8 +24,9 @@ use azure_security_keyvault_secrets::models::{
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ironsecrets_core::{
-    Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
-    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState, validate_prefix,
+    Error, ErrorKind, MetadataUpdate, Operation, PutOptions, Result, Secret, SecretMetadata,
+    SecretStore, SecretValue, StoreCapabilities, Version, VersionInfo, VersionSelector,
+    VersionState, validate_prefix,
 };
 
 use crate::client::Clients;
@@ -68,7 +69,7 @@ impl AzureSecretStore {
         let version = match version {
             Some(v) => v.clone(),
             None => {
-                let latest = self.read(&name, None, "update_properties", path).await?;
+                let latest = self.read(&name, None).await?;
                 id_version(latest.id.as_deref())?
             }
         };
@@ -77,8 +78,7 @@ impl AzureSecretStore {
             secret_attributes: Some(update.attributes()),
             tags: None,
         };
-        self.patch(&name, &version, parameters, "update_properties", path)
-            .await
+        self.patch(&name, &version, parameters).await
     }
 
     /// Updates one version's properties or tags.
@@ -87,8 +87,6 @@ impl AzureSecretStore {
         name: &str,
         version: &Version,
         parameters: UpdateSecretPropertiesParameters,
-        operation: &'static str,
-        path: &str,
     ) -> Result<()> {
         self.clients
             .secrets
@@ -101,7 +99,7 @@ impl AzureSecretStore {
                 }),
             )
             .await
-            .map_err(|e| map_error(e, operation, path))?;
+            .map_err(map_error)?;
         Ok(())
     }
 
@@ -109,8 +107,6 @@ impl AzureSecretStore {
         &self,
         name: &str,
         version: Option<&str>,
-        operation: &'static str,
-        path: &str,
     ) -> Result<azure_security_keyvault_secrets::models::Secret> {
         let options = SecretClientGetSecretOptions {
             secret_version: version.map(str::to_owned),
@@ -120,23 +116,19 @@ impl AzureSecretStore {
             .secrets
             .get_secret(name, Some(options))
             .await
-            .map_err(|e| map_error(e, operation, path))?
+            .map_err(map_error)?
             .into_model()
-            .map_err(|e| map_error(e, operation, path))
+            .map_err(map_error)
     }
 
-    async fn versions(&self, name: &str, path: &str) -> Result<Vec<Listed>> {
+    async fn versions(&self, name: &str) -> Result<Vec<Listed>> {
         let mut pager = self
             .clients
             .secrets
             .list_secret_properties_versions(name, None)
-            .map_err(|e| map_error(e, "metadata", path))?;
+            .map_err(map_error)?;
         let mut out = Vec::new();
-        while let Some(item) = pager
-            .try_next()
-            .await
-            .map_err(|e| map_error(e, "metadata", path))?
-        {
+        while let Some(item) = pager.try_next().await.map_err(map_error)? {
             let Some(version) = item.id.as_deref().and_then(version_of) else {
                 continue;
             };
@@ -154,7 +146,7 @@ impl AzureSecretStore {
     /// Names of live secrets and of soft-deleted ones, every page.
     async fn all_names(&self) -> Result<Vec<String>> {
         let secrets = &self.clients.secrets;
-        let failed = |e| map_error(e, "list", "");
+        let failed = |e| map_error(e);
         let mut names = collect_names(secrets.list_secret_properties(None).map_err(failed)?, |i| {
             i.id.as_deref()
         })
@@ -178,9 +170,9 @@ impl AzureSecretStore {
             .secrets
             .get_deleted_secret(name, None)
             .await
-            .map_err(|e| map_error(e, "metadata", path))?
+            .map_err(map_error)?
             .into_model()
-            .map_err(|e| map_error(e, "metadata", path))?;
+            .map_err(map_error)?;
         let version = id_version(deleted.id.as_deref())?;
         let created = write_time(
             deleted.tags.as_ref(),
@@ -207,7 +199,7 @@ impl AzureSecretStore {
 
     /// Waits until `probe` stops answering NotFound (Key Vault deletes and recovers
     /// asynchronously).
-    async fn settle<F, Fut, T>(&self, path: &str, operation: &'static str, probe: F) -> Result<()>
+    async fn settle<F, Fut, T>(&self, operation: Operation, probe: F) -> Result<()>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
@@ -223,25 +215,24 @@ impl AzureSecretStore {
                 return Err(Error::new(
                     ErrorKind::Unavailable,
                     format!("Key Vault did not finish the {operation} within {SETTLE_TIMEOUT:?}"),
-                )
-                .context(BACKEND, operation, path));
+                ));
             }
             tokio::time::sleep(SETTLE_POLL).await;
         }
     }
 
-    async fn soft_delete(&self, name: &str, path: &str, operation: &'static str) -> Result<()> {
+    async fn soft_delete(&self, name: &str, operation: Operation) -> Result<()> {
         self.clients
             .secrets
             .delete_secret(name, None)
             .await
-            .map_err(|e| map_error(e, operation, path))?;
-        self.settle(path, operation, || async {
+            .map_err(map_error)?;
+        self.settle(operation, || async {
             self.clients
                 .secrets
                 .get_deleted_secret(name, None)
                 .await
-                .map_err(|e| map_error(e, operation, path))
+                .map_err(map_error)
         })
         .await
     }
@@ -253,8 +244,8 @@ impl SecretStore for AzureSecretStore {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             soft_delete: true,
@@ -262,10 +253,9 @@ impl SecretStore for AzureSecretStore {
             undelete: true,
             destroy: false,
             tags: true,
+            max_versions: false,
             binary_values: true,
-            transit: false,
-            leases: false,
-            dynamic_credentials: false,
+            empty_values: true,
             // Key Vault's documented limit for a secret value: 25 KB.
             max_value_bytes: Some(25 * 1024),
         }
@@ -279,16 +269,14 @@ impl SecretStore for AzureSecretStore {
             VersionSelector::Stage(stage) => {
                 return Err(Error::invalid_input(format!(
                     "Key Vault has no version stages; '{stage}' cannot be read"
-                ))
-                .context(BACKEND, "get", path));
+                )));
             }
         };
-        let secret = self.read(&name, wanted, "get", path).await?;
+        let secret = self.read(&name, wanted).await?;
         let value = tags::decode_value(
             secret.tags.as_ref(),
             secret.value.as_deref().unwrap_or_default(),
-        )
-        .map_err(|e| e.context(BACKEND, "get", path))?;
+        )?;
         let version = id_version(secret.id.as_deref())?;
         Ok(Secret {
             path: path.to_owned(),
@@ -309,19 +297,18 @@ impl SecretStore for AzureSecretStore {
     ) -> Result<VersionInfo> {
         let name = encode(path)?;
         if options.cas.is_some() {
-            return Err(Error::unsupported(BACKEND, "check-and-set"));
+            return Err(Error::unsupported_feature(BACKEND, "check-and-set"));
         }
         let mut user = if options.metadata.tags.is_some() && options.metadata.rotation.is_some() {
             UserMetadata::default()
         } else {
-            match self.read(&name, None, "put", path).await {
+            match self.read(&name, None).await {
                 Ok(latest) => UserMetadata::read(latest.tags.as_ref())?,
                 Err(e) if e.kind() == ErrorKind::NotFound => UserMetadata::default(),
                 Err(e) => return Err(e),
             }
         };
-        user.apply(&options.metadata)
-            .map_err(|e| e.context(BACKEND, "put", path))?;
+        user.apply(&options.metadata)?;
         let now = Utc::now();
         let mut reserved = vec![(
             tags::WRITTEN,
@@ -331,10 +318,7 @@ impl SecretStore for AzureSecretStore {
         reserved.extend(encoding.map(|e| (tags::ENCODING, e.to_owned())));
         let parameters = SetSecretParameters {
             value: Some(text),
-            tags: Some(
-                user.to_tags(&reserved)
-                    .map_err(|e| e.context(BACKEND, "put", path))?,
-            ),
+            tags: Some(user.to_tags(&reserved)?),
             ..Default::default()
         };
         let written = self
@@ -342,9 +326,9 @@ impl SecretStore for AzureSecretStore {
             .secrets
             .set_secret(&name, content(parameters)?, None)
             .await
-            .map_err(|e| map_error(e, "put", path))?
+            .map_err(map_error)?
             .into_model()
-            .map_err(|e| map_error(e, "put", path))?;
+            .map_err(map_error)?;
         let version = id_version(written.id.as_deref())?;
         Ok(VersionInfo {
             version,
@@ -357,13 +341,15 @@ impl SecretStore for AzureSecretStore {
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
         let name = encode(path)?;
         if !versions.is_empty() {
-            return Err(Error::unsupported(BACKEND, "delete of single versions").with_path(path));
+            return Err(
+                Error::unsupported_feature(BACKEND, "delete of single versions").with_path(path),
+            );
         }
-        self.soft_delete(&name, path, "delete").await
+        self.soft_delete(&name, Operation::Delete).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        validate_prefix(prefix).map_err(|e| e.context(BACKEND, "list", prefix))?;
+        validate_prefix(prefix)?;
         let mut paths: Vec<String> = self
             .all_names()
             .await?
@@ -378,7 +364,7 @@ impl SecretStore for AzureSecretStore {
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
         let name = encode(path)?;
-        let latest = match self.read(&name, None, "metadata", path).await {
+        let latest = match self.read(&name, None).await {
             Ok(latest) => latest,
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 return self.deleted_metadata(&name, path).await;
@@ -386,7 +372,7 @@ impl SecretStore for AzureSecretStore {
             Err(e) => return Err(e),
         };
         let current = id_version(latest.id.as_deref())?;
-        let mut listed = self.versions(&name, path).await?;
+        let mut listed = self.versions(&name).await?;
         // Oldest first; the current version last among equal times.
         listed.sort_by_key(|l| (l.written, l.version == current));
         let user = UserMetadata::read(latest.tags.as_ref())?;
@@ -414,10 +400,9 @@ impl SecretStore for AzureSecretStore {
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
         let name = encode(path)?;
-        let latest = self.read(&name, None, "update_metadata", path).await?;
+        let latest = self.read(&name, None).await?;
         let mut user = UserMetadata::read(latest.tags.as_ref())?;
-        user.apply(&update)
-            .map_err(|e| e.context(BACKEND, "update_metadata", path))?;
+        user.apply(&update)?;
         let reserved: Vec<(&str, String)> = [tags::WRITTEN, tags::ENCODING]
             .into_iter()
             .filter_map(|key| {
@@ -426,21 +411,17 @@ impl SecretStore for AzureSecretStore {
             })
             .collect();
         let parameters = UpdateSecretPropertiesParameters {
-            tags: Some(
-                user.to_tags(&reserved)
-                    .map_err(|e| e.context(BACKEND, "update_metadata", path))?,
-            ),
+            tags: Some(user.to_tags(&reserved)?),
             ..Default::default()
         };
         let version = id_version(latest.id.as_deref())?;
-        self.patch(&name, &version, parameters, "update_metadata", path)
-            .await?;
+        self.patch(&name, &version, parameters).await?;
         self.metadata(path).await
     }
 
     async fn purge(&self, path: &str) -> Result<()> {
         let name = encode(path)?;
-        match self.soft_delete(&name, path, "purge").await {
+        match self.soft_delete(&name, Operation::Purge).await {
             Ok(()) => {}
             // Already soft-deleted (or missing: then purging says NotFound).
             Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -450,7 +431,7 @@ impl SecretStore for AzureSecretStore {
             .secrets
             .purge_deleted_secret(&name, None)
             .await
-            .map_err(|e| map_error(e, "purge", path))?;
+            .map_err(map_error)?;
         Ok(())
     }
 
@@ -461,11 +442,9 @@ impl SecretStore for AzureSecretStore {
             .secrets
             .recover_deleted_secret(&name, None)
             .await
-            .map_err(|e| map_error(e, "undelete", path))?;
-        self.settle(path, "undelete", || {
-            self.read(&name, None, "undelete", path)
-        })
-        .await
+            .map_err(map_error)?;
+        self.settle(Operation::Undelete, || self.read(&name, None))
+            .await
     }
 }
 
@@ -475,11 +454,7 @@ async fn collect_names<T>(
     id: impl Fn(&T) -> Option<&str>,
 ) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    while let Some(item) = items
-        .try_next()
-        .await
-        .map_err(|e| map_error(e, "list", ""))?
-    {
+    while let Some(item) = items.try_next().await.map_err(map_error)? {
         names.extend(id(&item).and_then(name_of));
     }
     Ok(names)

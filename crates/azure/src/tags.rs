@@ -9,25 +9,21 @@
 //!   and stored as `(empty)`;
 //! - `ironsecrets.written`: the write time in RFC 3339 with nanoseconds (Key Vault keeps
 //!   whole seconds, too coarse to order versions written in the same second);
-//! - `ironsecrets.rotation.period` / `ironsecrets.rotation.remind_before`: whole seconds
-//!   with an `s` suffix (`"2592000s"`), as the Vault backend writes them.
+//! - the rotation policy under the core's reserved keys
+//!   ([`ironsecrets_core::metadata_keys`]), as every backend writes it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
+use ironsecrets_core::metadata_keys::{self, is_reserved, rotation_entries};
 use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy, SecretValue};
 
-/// The prefix reserved for our own keys.
-pub const RESERVED_PREFIX: &str = "ironsecrets.";
 /// Marks a base64-stored binary value.
 pub const ENCODING: &str = "ironsecrets.encoding";
 /// The precise write time.
 pub const WRITTEN: &str = "ironsecrets.written";
-const ROTATION_PERIOD: &str = "ironsecrets.rotation.period";
-const ROTATION_REMIND_BEFORE: &str = "ironsecrets.rotation.remind_before";
 /// Key Vault's limit on tags per object.
 const MAX_TAGS: usize = 15;
 const MAX_LEN: usize = 256;
@@ -49,19 +45,10 @@ impl UserMetadata {
         };
         let user = tags
             .iter()
-            .filter(|(k, _)| !k.starts_with(RESERVED_PREFIX))
+            .filter(|(k, _)| !is_reserved(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let rotation = match tags.get(ROTATION_PERIOD) {
-            None => None,
-            Some(period) => Some(RotationPolicy {
-                period: seconds(ROTATION_PERIOD, period)?,
-                remind_before: match tags.get(ROTATION_REMIND_BEFORE) {
-                    Some(r) => seconds(ROTATION_REMIND_BEFORE, r)?,
-                    None => Duration::ZERO,
-                },
-            }),
-        };
+        let rotation = metadata_keys::read_rotation(|key| tags.get(key).map(String::as_str))?;
         Ok(UserMetadata {
             tags: user,
             rotation,
@@ -84,13 +71,10 @@ impl UserMetadata {
     pub fn to_tags(&self, reserved: &[(&str, String)]) -> Result<HashMap<String, String>> {
         let mut out: HashMap<String, String> = self.tags.clone().into_iter().collect();
         if let Some(policy) = &self.rotation {
-            out.insert(
-                ROTATION_PERIOD.into(),
-                format!("{}s", policy.period.as_secs()),
-            );
-            out.insert(
-                ROTATION_REMIND_BEFORE.into(),
-                format!("{}s", policy.remind_before.as_secs()),
+            out.extend(
+                rotation_entries(policy)
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value)),
             );
         }
         for (key, value) in reserved {
@@ -145,14 +129,10 @@ pub fn decode_value(tags: Option<&HashMap<String, String>>, text: &str) -> Resul
 
 fn check(update: &MetadataUpdate) -> Result<()> {
     if update.max_versions.is_some() {
-        return Err(Error::unsupported(crate::BACKEND, "max_versions"));
+        return Err(Error::unsupported_feature(crate::BACKEND, "max_versions"));
     }
     for (key, value) in update.tags.iter().flatten() {
-        if key.starts_with(RESERVED_PREFIX) {
-            return Err(Error::invalid_input(format!(
-                "tag '{key}' uses the reserved prefix '{RESERVED_PREFIX}'"
-            )));
-        }
+        metadata_keys::check_tag(key)?;
         if key.is_empty() || key.len() > MAX_LEN || value.len() > MAX_LEN {
             return Err(Error::invalid_input(format!(
                 "Key Vault tag names must be 1 to {MAX_LEN} characters and values at most {MAX_LEN}; '{key}' is not"
@@ -162,22 +142,14 @@ fn check(update: &MetadataUpdate) -> Result<()> {
     Ok(())
 }
 
-fn seconds(key: &str, text: &str) -> Result<Duration> {
-    text.strip_suffix('s')
-        .and_then(|n| n.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .ok_or_else(|| {
-            Error::unexpected(format!(
-                "tag '{key}' is '{text}', not whole seconds like '3600s'"
-            ))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use ironsecrets_core::ErrorKind;
+    use ironsecrets_core::metadata_keys::ReservedKey;
 
     use super::*;
+
+    const ROTATION_PERIOD: &str = "ironsecrets.rotation-period";
 
     #[test]
     fn round_trip_with_reserved_keys_hidden() {
@@ -186,7 +158,8 @@ mod tests {
             rotation: Some(RotationPolicy::days(30, 7)),
         };
         let tags = meta.to_tags(&[(ENCODING, "base64".into())]).unwrap();
-        assert_eq!(tags[ROTATION_PERIOD], "2592000s");
+        assert_eq!(ROTATION_PERIOD, ReservedKey::RotationPeriod.key());
+        assert_eq!(tags[ROTATION_PERIOD], "2592000");
         assert_eq!(UserMetadata::read(Some(&tags)).unwrap(), meta);
     }
 

@@ -8,7 +8,9 @@ use ironsecrets_azure::emulator::EmulatorIdentity;
 use ironsecrets_azure::{
     AzureConfig, AzureSecretStore, Clients, CredentialSource, PropertiesUpdate,
 };
-use ironsecrets_core::{Backend, ErrorKind, PutOptions, SecretStore, Version, VersionSelector};
+use ironsecrets_core::{
+    Backend, ErrorKind, PutOptions, SecretStore, Stack, Version, VersionSelector,
+};
 use ironsecrets_testkit::services::lowkey_vault::LowkeyVault;
 
 static SERVER: LazyLock<LowkeyVault> = LazyLock::new(LowkeyVault::start);
@@ -59,15 +61,14 @@ async fn config() -> AzureConfig {
     config.ca_file = Some(server.ca_pem());
     // Lowkey Vault 2.x speaks Key Vault API 7.2 to 7.5.
     config.api_version = Some("7.5".into());
-    // Errors surface at once instead of after the SDK's minute of back-off.
-    config.retries = false;
     config.credential =
         CredentialSource::Custom(Arc::new(EmulatorIdentity::new(server.token_endpoint())));
     config
 }
 
+/// The backend behind the default layer stack, as a client has it.
 async fn backend() -> Backend {
-    ironsecrets_azure::open(config().await).await.unwrap()
+    Stack::default().apply(&ironsecrets_azure::open(config().await).await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,10 +1,8 @@
 //! Opening the store the command line names (`--store`, `IRONSECRETS_STORE`, or the
 //! default local store): the one helper every command uses.
 
-use std::path::PathBuf;
-
-use ironsecrets::{Client, Error, Result, StoreUri, default_store_uri};
-use ironsecrets_local::LocalStore;
+use ironsecrets::local::{LocalOptions, LocalStore};
+use ironsecrets::{BackendOptions, Client, Error, Options, Result, StoreUri, default_store_uri};
 
 /// The store a command runs against, resolved lazily so commands that need no store
 /// (`completions`) never touch the file system.
@@ -28,62 +26,37 @@ impl Target {
         }
     }
 
-    /// Opens an existing store. A local store that does not exist yet is a Config error
-    /// pointing at `ironsecrets init`, rather than a new empty store made by accident.
+    /// Opens an existing store. A local store that does not exist yet is refused by the
+    /// store itself (`create=false`: a Config error pointing at `ironsecrets init`),
+    /// rather than a new empty store made by accident.
     pub async fn open(&self) -> Result<Client> {
+        self.open_with("create", false).await
+    }
+
+    /// Creates a new local store; an existing file is AlreadyExists.
+    pub async fn create(&self) -> Result<Client> {
+        self.open_with("create_new", true).await
+    }
+
+    async fn open_with(&self, local_option: &str, value: bool) -> Result<Client> {
         let uri = self.uri()?;
-        if let Some(file) = local_file(&uri)?
-            && !file.exists()
-        {
-            return Err(Error::config(format!(
-                "no store at {}; run `ironsecrets init` first",
-                file.display()
-            ))
-            .with_backend("local")
-            .with_operation("open"));
-        }
-        Client::from_uri(&uri).await
+        let options = if is_local(&uri)? {
+            Options::new().with(local_option, value)
+        } else {
+            Options::new()
+        };
+        Client::from_uri_with(&uri, options).await
     }
 }
 
-/// The file a `local:` URI names, or `None` for other schemes.
-pub fn local_file(uri: &str) -> Result<Option<PathBuf>> {
-    let parsed = StoreUri::parse(uri)?;
-    if parsed.scheme() != "local" {
-        return Ok(None);
-    }
-    ironsecrets_local::store_file(&parsed).map(Some)
+fn is_local(uri: &str) -> Result<bool> {
+    Ok(StoreUri::parse(uri)?.scheme() == LocalOptions::SCHEME)
 }
 
 /// The local store behind `client`, for the commands only the local backend has
 /// (audit, roles); any other backend is Unsupported, naming the command.
-pub fn local<'a>(client: &'a Client, command: &'static str) -> Result<&'a LocalStore> {
+pub fn local(client: &Client, command: &'static str) -> Result<LocalStore> {
     client
-        .backend()
-        .native::<LocalStore>()
-        .ok_or_else(|| Error::unsupported(client.backend().name(), command))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(uri: &str) -> Option<PathBuf> {
-        local_file(uri).unwrap()
-    }
-
-    #[test]
-    fn local_uris_name_files() {
-        assert_eq!(
-            file("local:///var/lib/s.db"),
-            Some(PathBuf::from("/var/lib/s.db"))
-        );
-        assert_eq!(file("local://./s.db"), Some(PathBuf::from("./s.db")));
-        assert_eq!(
-            file("local:///tmp/a%20b%zz.db"),
-            Some(PathBuf::from("/tmp/a b%zz.db"))
-        );
-        assert_eq!(file("vault://127.0.0.1:8200"), None);
-        assert!(local_file("local:///tmp/").is_err());
-    }
+        .local()
+        .map_err(|_| Error::unsupported_feature(client.name(), command))
 }

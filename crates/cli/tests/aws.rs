@@ -83,7 +83,7 @@ fn secrets_metadata_and_transit_over_aws() {
         &[&db],
     );
     assert!(
-        seen.contains("'owner'") && seen.contains("'ironsecrets:rotation-period'"),
+        seen.contains("'owner'") && seen.contains("'ironsecrets.rotation-period'"),
         "{seen}"
     );
 

@@ -38,7 +38,7 @@ fn run(server: &LowkeyVault, shim: &Path, args: &[&str]) -> Output {
         std::env::var("PATH").unwrap_or_default()
     );
     let store = format!(
-        "azure-kv://localhost:{}?ca={}&api-version=7.5&credential=developer&retries=false",
+        "azure-kv://localhost:{}?ca={}&api_version=7.5&credential=developer",
         server.port(),
         server.ca_pem().display()
     );

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::Operation;
+
 /// What went wrong, independent of the backend. Bindings map each kind to an exception
 /// class (Python) or `error.code` (Node) of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +39,28 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order (the bindings generate one exception class each).
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::Conflict,
+        ErrorKind::PermissionDenied,
+        ErrorKind::Unauthenticated,
+        ErrorKind::InvalidInput,
+        ErrorKind::Unsupported,
+        ErrorKind::Unavailable,
+        ErrorKind::RateLimited,
+        ErrorKind::LeaseExpired,
+        ErrorKind::Integrity,
+        ErrorKind::Config,
+        ErrorKind::Unexpected,
+    ];
+
+    /// The kind with this name.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
     /// The kind's name, as used by the bindings and the CLI.
     pub fn name(self) -> &'static str {
         match self {
@@ -78,8 +102,9 @@ struct Inner {
     kind: ErrorKind,
     retryable: bool,
     retry_after: Option<Duration>,
+    not_applied: bool,
     backend: Option<String>,
-    operation: Option<&'static str>,
+    operation: Option<Operation>,
     path: Option<String>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
@@ -95,6 +120,7 @@ impl Error {
             kind,
             retryable: kind.default_retryable(),
             retry_after: None,
+            not_applied: false,
             backend: None,
             operation: None,
             path: None,
@@ -104,13 +130,18 @@ impl Error {
     }
 
     /// The operation is not supported by `backend`.
-    pub fn unsupported(backend: &str, operation: &'static str) -> Self {
+    pub fn unsupported(backend: &str, operation: Operation) -> Self {
+        Error::unsupported_feature(backend, operation.name()).with_operation(operation)
+    }
+
+    /// A feature of an operation (`get by stage`, `exportable keys`) is not supported by
+    /// `backend`.
+    pub fn unsupported_feature(backend: &str, feature: &str) -> Self {
         Error::new(
             ErrorKind::Unsupported,
-            format!("the {backend} backend does not support {operation}"),
+            format!("the {backend} backend does not support {feature}"),
         )
         .with_backend(backend)
-        .with_operation(operation)
     }
 
     /// Shorthand for [`ErrorKind::NotFound`].
@@ -145,7 +176,7 @@ impl Error {
     }
 
     /// Names the operation this error came from.
-    pub fn with_operation(mut self, operation: &'static str) -> Self {
+    pub fn with_operation(mut self, operation: Operation) -> Self {
         self.0.operation = Some(operation);
         self
     }
@@ -168,14 +199,23 @@ impl Error {
         self
     }
 
+    /// Records that the request certainly had no effect (it never reached the backend, or
+    /// the backend refused it before changing anything), so retrying is safe even for a
+    /// call that is not idempotent.
+    pub fn with_not_applied(mut self) -> Self {
+        self.0.not_applied = true;
+        self
+    }
+
     /// Keeps the underlying error for `source()`; its text must not contain secrets.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
         self
     }
 
-    /// Fills in backend, operation and path where they are not yet set.
-    pub fn context(mut self, backend: &str, operation: &'static str, path: &str) -> Self {
+    /// Fills in backend, operation and path (or key name, lease id) where they are not
+    /// yet set.
+    pub fn context(mut self, backend: &str, operation: Operation, path: &str) -> Self {
         self.0.backend.get_or_insert_with(|| backend.to_owned());
         self.0.operation.get_or_insert(operation);
         if self.0.path.is_none() && !path.is_empty() {
@@ -194,6 +234,11 @@ impl Error {
         self.0.retryable
     }
 
+    /// Whether the request certainly had no effect (see [`Error::with_not_applied`]).
+    pub fn was_not_applied(&self) -> bool {
+        self.0.not_applied
+    }
+
     /// How long the server asked us to wait, when it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.0.retry_after
@@ -205,7 +250,7 @@ impl Error {
     }
 
     /// The operation that failed, when known.
-    pub fn operation(&self) -> Option<&'static str> {
+    pub fn operation(&self) -> Option<Operation> {
         self.0.operation
     }
 
@@ -241,6 +286,7 @@ impl fmt::Debug for Error {
         f.debug_struct("Error")
             .field("kind", &self.0.kind)
             .field("retryable", &self.0.retryable)
+            .field("not_applied", &self.0.not_applied)
             .field("backend", &self.0.backend)
             .field("operation", &self.0.operation)
             .field("path", &self.0.path)
@@ -264,10 +310,21 @@ mod tests {
 
     #[test]
     fn display_names_backend_operation_and_path() {
-        let err = Error::not_found("no such secret").context("local", "get", "app/db");
+        let err = Error::not_found("no such secret").context("local", Operation::Get, "app/db");
         assert_eq!(err.to_string(), "local get 'app/db': no such secret");
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_with_a_name_that_round_trips() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
+        }
+        let mut names: Vec<_> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
     }
 
     #[test]
@@ -279,10 +336,10 @@ mod tests {
 
     #[test]
     fn unsupported_names_backend_and_operation() {
-        let err = Error::unsupported("aws", "undelete");
+        let err = Error::unsupported("aws", Operation::Undelete);
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         assert_eq!(err.backend(), Some("aws"));
-        assert_eq!(err.operation(), Some("undelete"));
+        assert_eq!(err.operation(), Some(Operation::Undelete));
         assert!(err.to_string().contains("does not support undelete"));
     }
 }

@@ -106,6 +106,21 @@ pub enum CredentialRequest {
     },
 }
 
+impl CredentialRequest {
+    /// `mount/role`: the role the request names, for errors and traces (no secret).
+    pub fn role_path(&self) -> String {
+        let (mount, role) = match self {
+            CredentialRequest::Database { mount, role }
+            | CredentialRequest::DatabaseStatic { mount, role }
+            | CredentialRequest::SshOtp { mount, role, .. }
+            | CredentialRequest::SshSignedKey { mount, role, .. }
+            | CredentialRequest::PkiCertificate { mount, role, .. }
+            | CredentialRequest::Cloud { mount, role, .. } => (mount, role),
+        };
+        format!("{}/{role}", mount.trim_end_matches('/'))
+    }
+}
+
 /// Renew, revoke and look up leases.
 #[async_trait]
 pub trait Leases: Send + Sync + 'static {

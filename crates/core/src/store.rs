@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Capabilities, Error, MetadataUpdate, Result, SecretMetadata, SecretValue, Version, VersionInfo,
+    Error, MetadataUpdate, Operation, Result, SecretMetadata, SecretValue, StoreCapabilities,
+    Version, VersionInfo,
 };
 
 /// Which version of a secret to read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum VersionSelector {
     /// The newest readable version.
     #[default]
@@ -63,8 +64,8 @@ pub trait SecretStore: Send + Sync + 'static {
     /// The backend's short name (`local`, `vault`, `aws`, ...).
     fn backend(&self) -> &'static str;
 
-    /// What this backend supports.
-    fn capabilities(&self) -> Capabilities;
+    /// What this store supports.
+    fn capabilities(&self) -> StoreCapabilities;
 
     /// Reads a secret's value.
     async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret>;
@@ -91,12 +92,12 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Restores soft-deleted versions.
     async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
         let _ = (path, versions);
-        Err(Error::unsupported(self.backend(), "undelete"))
+        Err(Error::unsupported(self.backend(), Operation::Undelete))
     }
 
     /// The version `selector` names right now, when the backend can tell more cheaply
     /// than a `get` (AWS: `DescribeSecret` instead of reading the value); `Ok(None)` when
-    /// it cannot. [`crate::CachingStore`] uses it to keep serving an expired entry whose
+    /// it cannot. The cache layer uses it to keep serving an expired entry whose
     /// version is still current instead of reading the value again.
     async fn current_version(
         &self,
@@ -110,6 +111,6 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Erases versions' values for good, keeping their metadata.
     async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
         let _ = (path, versions);
-        Err(Error::unsupported(self.backend(), "destroy"))
+        Err(Error::unsupported(self.backend(), Operation::Destroy))
     }
 }

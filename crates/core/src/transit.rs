@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result, SecretValue};
+use crate::{Error, Result, SecretValue, TransitCapabilities};
 
 /// The algorithm of a transit key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,6 +26,23 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Every key type.
+    pub const ALL: &'static [KeyType] = &[
+        KeyType::Aes256Gcm96,
+        KeyType::Chacha20Poly1305,
+        KeyType::Ed25519,
+        KeyType::EcdsaP256,
+        KeyType::Rsa2048,
+    ];
+
+    /// Whether keys of this type sign (rather than encrypt).
+    pub fn signs(self) -> bool {
+        matches!(
+            self,
+            KeyType::Ed25519 | KeyType::EcdsaP256 | KeyType::Rsa2048
+        )
+    }
+
     /// The name Vault uses for this key type.
     pub fn name(self) -> &'static str {
         match self {
@@ -39,15 +56,10 @@ impl KeyType {
 
     /// Parses a Vault key type name.
     pub fn parse(name: &str) -> Result<Self> {
-        [
-            KeyType::Aes256Gcm96,
-            KeyType::Chacha20Poly1305,
-            KeyType::Ed25519,
-            KeyType::EcdsaP256,
-            KeyType::Rsa2048,
-        ]
-        .into_iter()
-        .find(|t| t.name() == name)
+        KeyType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.name() == name)
         .ok_or_else(|| {
             Error::invalid_input(format!(
                 "unknown key type '{name}'; expected aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256 or rsa-2048"
@@ -200,6 +212,9 @@ pub struct DataKey {
 /// Encryption, signing and HMAC with keys held by the backend.
 #[async_trait]
 pub trait Transit: Send + Sync + 'static {
+    /// What this engine supports.
+    fn capabilities(&self) -> TransitCapabilities;
+
     /// Creates a key; AlreadyExists if the name is taken.
     async fn create_key(&self, name: &str, options: KeyOptions) -> Result<KeyInfo>;
 

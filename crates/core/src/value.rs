@@ -53,6 +53,39 @@ impl fmt::Display for SecretValue {
     }
 }
 
+/// Reads text or bytes (an option's value, a config field) as a secret value.
+impl<'de> serde::Deserialize<'de> for SecretValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = SecretValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("text or bytes")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretValue, E> {
+                Ok(SecretValue::from(text))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<SecretValue, E> {
+                Ok(SecretValue::from(text))
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<SecretValue, E> {
+                Ok(SecretValue::from(bytes))
+            }
+
+            fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<SecretValue, E> {
+                Ok(SecretValue::from(bytes))
+            }
+        }
+
+        deserializer.deserialize_byte_buf(Bytes)
+    }
+}
+
 impl From<&str> for SecretValue {
     fn from(s: &str) -> Self {
         SecretValue::new(s.as_bytes())

@@ -3,7 +3,8 @@
 //! GCP labels are restricted (keys and values at most 63 characters of lowercase
 //! letters, digits, `_` and `-`, keys starting with a letter), while ironsecrets tags
 //! are free text. So the tags live, exactly, as one JSON object in the annotation
-//! [`TAGS_ANNOTATION`], and the rotation policy as JSON in [`ROTATION_ANNOTATION`].
+//! [`TAGS_ANNOTATION`], and the rotation policy under the core's reserved keys
+//! ([`ironsecrets_core::metadata_keys`]) as annotations, as every backend writes it.
 //! Tags that happen to be valid labels are also written as labels (up to GCP's 64 per
 //! secret), so they can be used in GCP filters and billing reports; labels set by other
 //! tools are never overwritten, and labels are never read back when the
@@ -12,12 +13,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use ironsecrets_core::metadata_keys::{self, ReservedKey, rotation_entries};
 use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy};
 
-/// The annotation holding the tags as a JSON object.
-pub const TAGS_ANNOTATION: &str = "ironsecrets.dev/tags";
-/// The annotation holding the rotation policy as JSON.
-pub const ROTATION_ANNOTATION: &str = "ironsecrets.dev/rotation";
+/// The annotation holding the tags as a JSON object (GCP annotation keys allow letters,
+/// digits, `-`, `_` and `.`).
+pub const TAGS_ANNOTATION: &str = "ironsecrets.tags";
 
 /// Longest label key or value GCP accepts.
 const MAX_LABEL_LEN: usize = 63;
@@ -48,16 +49,7 @@ impl Annotated {
 
     /// The rotation policy, if one is set.
     pub fn rotation(&self) -> Result<Option<RotationPolicy>> {
-        self.annotations
-            .get(ROTATION_ANNOTATION)
-            .map(|json| {
-                serde_json::from_str(json).map_err(|_| {
-                    Error::unexpected(format!(
-                        "the {ROTATION_ANNOTATION} annotation is not a rotation policy"
-                    ))
-                })
-            })
-            .transpose()
+        metadata_keys::read_rotation(|key| self.annotations.get(key).map(String::as_str))
     }
 
     /// Applies an update; returns whether anything changed.
@@ -83,15 +75,15 @@ impl Annotated {
             changed = true;
         }
         if let Some(rotation) = &update.rotation {
-            match rotation {
-                Some(policy) => {
-                    let json = serde_json::to_string(policy).expect("a policy serializes");
-                    self.annotations
-                        .insert(ROTATION_ANNOTATION.to_owned(), json);
-                }
-                None => {
-                    self.annotations.remove(ROTATION_ANNOTATION);
-                }
+            for key in ReservedKey::ALL {
+                self.annotations.remove(key.key());
+            }
+            if let Some(policy) = rotation {
+                self.annotations.extend(
+                    rotation_entries(policy)
+                        .into_iter()
+                        .map(|(key, value)| (key.to_owned(), value)),
+                );
             }
             changed = true;
         }
@@ -198,15 +190,10 @@ mod tests {
         a.labels.insert("env".into(), "dev".into());
         assert_eq!(a.tags().unwrap(), tags(&[("env", "dev")]));
         a.annotations.insert(TAGS_ANNOTATION.into(), "[1]".into());
-        a.annotations
-            .insert(ROTATION_ANNOTATION.into(), "{}".into());
+        let period = ReservedKey::RotationPeriod.key();
+        a.annotations.insert(period.into(), "{}".into());
         assert!(a.tags().unwrap_err().message().contains(TAGS_ANNOTATION));
-        assert!(
-            a.rotation()
-                .unwrap_err()
-                .message()
-                .contains(ROTATION_ANNOTATION)
-        );
+        assert!(a.rotation().unwrap_err().message().contains(period));
     }
 
     #[test]

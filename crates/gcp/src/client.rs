@@ -10,7 +10,7 @@ use crate::{GcpConfig, GcpCredentials};
 /// A Secret Manager client for `config`: its endpoint override and credentials.
 ///
 /// The client itself never retries: errors come back at once with `retryable` set, and
-/// ironsecrets' retry layer ([`ironsecrets_core::RetryingStore`]) decides, the same way
+/// ironsecrets' retry layer ([`ironsecrets_core::Retrying`]) decides, the same way
 /// for every backend (the SDK's default policy would keep retrying for a minute).
 pub async fn connect(config: &GcpConfig) -> Result<SecretManagerService> {
     // The SDK is built without a default TLS provider (it would pull in aws-lc-rs);

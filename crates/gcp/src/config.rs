@@ -1,22 +1,94 @@
 //! Configuration from the environment and from `gcp-sm://` URIs.
 
-use ironsecrets_core::{Error, Result, StoreUri};
+use ironsecrets_core::{Backend, BackendOptions, Error, Location, Options, Result};
+use serde::Deserialize;
 
 /// The environment variable naming the default project.
 pub const PROJECT_ENV: &str = "GOOGLE_CLOUD_PROJECT";
 
-/// The query parameters a `gcp-sm://` URI may carry.
-const URI_PARAMS: &[&str] = &["endpoint", "credentials"];
-
-/// How the client authenticates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How the client authenticates (option `credentials`: `adc` or `anonymous`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 pub enum GcpCredentials {
     /// Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's
     /// user credentials, or the metadata server).
     #[default]
+    #[serde(rename = "adc")]
     ApplicationDefault,
     /// No credentials at all, for emulators.
+    #[serde(rename = "anonymous")]
     Anonymous,
+}
+
+/// Where and how to reach Secret Manager, read from a URI
+/// (`gcp-sm://my-project?endpoint=http://127.0.0.1:8080&credentials=anonymous`) or from
+/// key/value options.
+///
+/// | option | meaning |
+/// |---|---|
+/// | `project` | the project (the URI's host; `GOOGLE_CLOUD_PROJECT` when not given) |
+/// | `endpoint` | an endpoint override (`http://` or `https://`), e.g. an emulator |
+/// | `credentials` | `adc` (Application Default Credentials, default) or `anonymous` |
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcpOptions {
+    /// The project id or number.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// An endpoint override.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// How to authenticate.
+    #[serde(default)]
+    pub credentials: Option<GcpCredentials>,
+}
+
+impl GcpOptions {
+    /// The configuration these options stand for, reading `GOOGLE_CLOUD_PROJECT` through
+    /// `var` when no project is given.
+    pub fn resolve(self, var: impl Fn(&str) -> Option<String>) -> Result<GcpConfig> {
+        let project = match self.project.filter(|p| !p.is_empty()) {
+            Some(project) => project,
+            None => var(PROJECT_ENV).filter(|p| !p.is_empty()).ok_or_else(|| {
+                Error::config(format!(
+                    "no GCP project: name it in the URI (gcp-sm://my-project) or set {PROJECT_ENV}"
+                ))
+            })?,
+        };
+        let mut config = GcpConfig::new(project)?;
+        config.endpoint = self.endpoint.filter(|e| !e.is_empty());
+        if let Some(endpoint) = &config.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(Error::config(
+                "the endpoint must start with http:// or https://",
+            ));
+        }
+        config.credentials = self.credentials.unwrap_or_default();
+        Ok(config)
+    }
+}
+
+impl BackendOptions for GcpOptions {
+    const SCHEME: &'static str = "gcp-sm";
+    const CREDENTIALS: &'static [&'static str] = &[];
+
+    fn location(location: &Location) -> Result<Options> {
+        location.refuse_path("gcp-sm", "gcp-sm://my-project")?;
+        if location.port.is_some() {
+            return Err(Error::config(
+                "a gcp-sm:// URI names only a project (gcp-sm://my-project); credentials come \
+                 from Application Default Credentials",
+            ));
+        }
+        Ok(match &location.host {
+            Some(project) => Options::new().with("project", project.as_str()),
+            None => Options::new(),
+        })
+    }
+
+    async fn open(self) -> Result<Backend> {
+        crate::open(self.resolve(|name| std::env::var(name).ok())?).await
+    }
 }
 
 /// Where and how to reach Secret Manager.
@@ -45,67 +117,7 @@ impl GcpConfig {
 
     /// The project from `GOOGLE_CLOUD_PROJECT`, Google's endpoint and ADC.
     pub fn from_env() -> Result<Self> {
-        Self::from_uri_and_vars(&StoreUri::parse("gcp-sm://")?, |n| std::env::var(n).ok())
-    }
-
-    /// The config a `gcp-sm://project?endpoint=http://127.0.0.1:8080&credentials=anonymous`
-    /// URI names. Without a project in the URI, `GOOGLE_CLOUD_PROJECT` is used;
-    /// `credentials` is `adc` (default) or `anonymous`.
-    pub fn from_uri(uri: &StoreUri) -> Result<Self> {
-        Self::from_uri_and_vars(uri, |name| std::env::var(name).ok())
-    }
-
-    /// [`GcpConfig::from_uri`] reading the environment through `var`.
-    pub fn from_uri_and_vars(uri: &StoreUri, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let url = uri.url();
-        if let Some((name, _)) = url
-            .query_pairs()
-            .find(|(name, _)| !URI_PARAMS.contains(&name.as_ref()))
-        {
-            return Err(Error::config(format!(
-                "unknown gcp-sm:// URI parameter {name:?}; known: {}",
-                URI_PARAMS.join(", ")
-            )));
-        }
-        if !url.username().is_empty() || url.password().is_some() || url.port().is_some() {
-            return Err(Error::config(
-                "a gcp-sm:// URI names only a project (gcp-sm://my-project); credentials come \
-                 from Application Default Credentials",
-            ));
-        }
-        if !matches!(url.path(), "" | "/") {
-            return Err(Error::config(format!(
-                "a gcp-sm:// URI has no path; got {:?} (use gcp-sm://my-project)",
-                url.path()
-            )));
-        }
-        let project = match url.host_str().filter(|h| !h.is_empty()) {
-            Some(host) => host.to_owned(),
-            None => var(PROJECT_ENV).filter(|p| !p.is_empty()).ok_or_else(|| {
-                Error::config(format!(
-                    "no GCP project: name it in the URI (gcp-sm://my-project) or set {PROJECT_ENV}"
-                ))
-            })?,
-        };
-        let mut config = GcpConfig::new(project)?;
-        config.endpoint = uri.query("endpoint").filter(|e| !e.is_empty());
-        if let Some(endpoint) = &config.endpoint
-            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
-        {
-            return Err(Error::config(format!(
-                "the endpoint {endpoint:?} must start with http:// or https://"
-            )));
-        }
-        config.credentials = match uri.query("credentials").as_deref() {
-            None | Some("adc") => GcpCredentials::ApplicationDefault,
-            Some("anonymous") => GcpCredentials::Anonymous,
-            Some(other) => {
-                return Err(Error::config(format!(
-                    "credentials={other:?} is not known; use adc or anonymous"
-                )));
-            }
-        };
-        Ok(config)
+        GcpOptions::default().resolve(|n| std::env::var(n).ok())
     }
 
     /// `projects/{project}`, the parent of the project's secrets.
@@ -132,15 +144,15 @@ fn check_project(project: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use ironsecrets_core::ErrorKind;
+    use ironsecrets_core::{ErrorKind, StoreUri};
 
     use super::*;
 
     fn parse(uri: &str, project_env: Option<&str>) -> Result<GcpConfig> {
         let env = project_env.map(str::to_owned);
-        GcpConfig::from_uri_and_vars(&StoreUri::parse(uri)?, |name| {
-            (name == PROJECT_ENV).then(|| env.clone()).flatten()
-        })
+        let uri = StoreUri::parse(uri)?;
+        uri.backend_options::<GcpOptions>()?
+            .resolve(|name| (name == PROJECT_ENV).then(|| env.clone()).flatten())
     }
 
     fn config_error(uri: &str) -> String {
@@ -171,11 +183,12 @@ mod tests {
 
     #[test]
     fn bad_uris_say_what_is_wrong() {
-        assert!(config_error("gcp-sm://p?region=x").contains("unknown gcp-sm:// URI parameter"));
-        assert!(config_error("gcp-sm://user:pw@p").contains("names only a project"));
+        assert!(config_error("gcp-sm://p?region=x").contains("unknown option 'region'"));
+        assert!(config_error("gcp-sm://user:pw@p").contains("must not carry credentials"));
+        assert!(config_error("gcp-sm://p:1").contains("names only a project"));
         assert!(config_error("gcp-sm://p/secrets").contains("has no path"));
         assert!(config_error("gcp-sm://p?endpoint=127.0.0.1:1").contains("http://"));
-        assert!(config_error("gcp-sm://p?credentials=key").contains("adc or anonymous"));
+        assert!(config_error("gcp-sm://p?credentials=key").contains("adc, anonymous"));
         assert!(config_error("gcp-sm://My_Project").contains("not a GCP project id"));
     }
 }

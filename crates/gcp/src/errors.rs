@@ -13,11 +13,6 @@ use ironsecrets_core::{Error, ErrorKind};
 /// The backend name in errors and [`Backend::name`](ironsecrets_core::Backend::name).
 pub(crate) const BACKEND: &str = "gcp";
 
-/// Adds backend, operation and path to an error of a store operation.
-pub(crate) fn context(operation: &'static str, path: &str) -> impl FnOnce(Error) -> Error {
-    move |e| e.context(BACKEND, operation, path)
-}
-
 /// The ironsecrets error for an SDK error.
 pub fn map_error(err: GcpError) -> Error {
     if let Some(status) = err.status() {

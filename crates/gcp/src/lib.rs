@@ -15,11 +15,18 @@ mod config;
 mod errors;
 pub mod names;
 mod store;
-mod uri;
 mod versions;
 
 pub use client::connect;
-pub use config::{GcpConfig, GcpCredentials, PROJECT_ENV};
+pub use config::{GcpConfig, GcpCredentials, GcpOptions, PROJECT_ENV};
 pub use errors::map_error;
 pub use store::{GcpStore, MAX_VALUE_LEN};
-pub use uri::{open, open_uri};
+
+use std::sync::Arc;
+
+use ironsecrets_core::{Backend, Result};
+
+/// A backend for `config`: the secret store (GCP has no transit or leases here).
+pub async fn open(config: GcpConfig) -> Result<Backend> {
+    Ok(Backend::new(Arc::new(GcpStore::connect(&config).await?)))
+}

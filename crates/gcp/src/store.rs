@@ -15,12 +15,12 @@ use google_cloud_secretmanager_v1::model::{
 };
 use google_cloud_wkt::FieldMask;
 use ironsecrets_core::{
-    Capabilities, Cas, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret,
-    SecretMetadata, SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState,
+    Cas, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
+    SecretValue, StoreCapabilities, Version, VersionInfo, VersionSelector, VersionState,
 };
 
 use crate::annotations::Annotated;
-use crate::errors::{BACKEND, context, map_error};
+use crate::errors::{BACKEND, map_error};
 use crate::names::{id_prefix, path_of, secret_id};
 use crate::versions::{sort_oldest_first, time, version_info, version_name, version_of};
 use crate::{GcpConfig, connect};
@@ -235,14 +235,13 @@ impl GcpStore {
     }
 }
 
-fn unsupported_max_versions(update: &MetadataUpdate, operation: &'static str) -> Result<()> {
+fn unsupported_max_versions(update: &MetadataUpdate) -> Result<()> {
     match update.max_versions {
         Some(_) => Err(Error::new(
             ErrorKind::Unsupported,
             "GCP Secret Manager keeps every version; max_versions is not supported",
         )
-        .with_backend(BACKEND)
-        .with_operation(operation)),
+        .with_backend(BACKEND)),
         None => Ok(()),
     }
 }
@@ -253,8 +252,8 @@ impl SecretStore for GcpStore {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             soft_delete: true,
@@ -262,9 +261,10 @@ impl SecretStore for GcpStore {
             undelete: true,
             destroy: true,
             tags: true,
+            max_versions: false,
             binary_values: true,
+            empty_values: true,
             max_value_bytes: Some(MAX_VALUE_LEN),
-            ..Capabilities::default()
         }
     }
 
@@ -290,7 +290,7 @@ impl SecretStore for GcpStore {
                 value,
             })
         };
-        run.await.map_err(context("get", path))
+        run.await
     }
 
     async fn put(
@@ -308,11 +308,14 @@ impl SecretStore for GcpStore {
                     value.len()
                 )));
             }
-            unsupported_max_versions(&options.metadata, "put")?;
+            unsupported_max_versions(&options.metadata)?;
             let mut created = false;
             match options.cas {
                 Some(Cas::CurrentVersion(_)) => {
-                    return Err(Error::unsupported(BACKEND, "check-and-set on a version"));
+                    return Err(Error::unsupported_feature(
+                        BACKEND,
+                        "check-and-set on a version",
+                    ));
                 }
                 Some(Cas::MustNotExist) => {
                     self.create_secret(path, &options.metadata)
@@ -343,7 +346,7 @@ impl SecretStore for GcpStore {
             }
             Ok(version_info(&added))
         };
-        run.await.map_err(context("put", path))
+        run.await
     }
 
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
@@ -351,7 +354,6 @@ impl SecretStore for GcpStore {
             self.client.disable_secret_version().set_name(name).send()
         })
         .await
-        .map_err(context("delete", path))
     }
 
     async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
@@ -359,7 +361,6 @@ impl SecretStore for GcpStore {
             self.client.enable_secret_version().set_name(name).send()
         })
         .await
-        .map_err(context("undelete", path))
     }
 
     async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
@@ -367,7 +368,6 @@ impl SecretStore for GcpStore {
             self.client.destroy_secret_version().set_name(name).send()
         })
         .await
-        .map_err(context("destroy", path))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
@@ -397,7 +397,7 @@ impl SecretStore for GcpStore {
             paths.sort();
             Ok(paths)
         };
-        run.await.map_err(context("list", prefix))
+        run.await
     }
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
@@ -423,14 +423,12 @@ impl SecretStore for GcpStore {
                 versions,
             })
         };
-        run.await.map_err(context("metadata", path))
+        run.await
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        unsupported_max_versions(&update, "update_metadata")?;
-        self.update_annotations(path, &update)
-            .await
-            .map_err(context("update_metadata", path))?;
+        unsupported_max_versions(&update)?;
+        self.update_annotations(path, &update).await?;
         self.metadata(path).await
     }
 
@@ -445,7 +443,7 @@ impl SecretStore for GcpStore {
                 .map_err(map_error)?;
             Ok(())
         };
-        run.await.map_err(context("purge", path))
+        run.await
     }
 }
 
@@ -455,16 +453,13 @@ mod tests {
 
     #[test]
     fn only_max_versions_is_refused() {
-        assert!(unsupported_max_versions(&MetadataUpdate::default(), "put").is_ok());
-        let err = unsupported_max_versions(
-            &MetadataUpdate {
-                max_versions: Some(2),
-                ..MetadataUpdate::default()
-            },
-            "update_metadata",
-        )
+        assert!(unsupported_max_versions(&MetadataUpdate::default()).is_ok());
+        let err = unsupported_max_versions(&MetadataUpdate {
+            max_versions: Some(2),
+            ..MetadataUpdate::default()
+        })
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
-        assert_eq!(err.operation(), Some("update_metadata"));
+        assert_eq!(err.backend(), Some(BACKEND));
     }
 }

@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 
-use ironsecrets_core::{Backend, StoreUri};
-use ironsecrets_gcp::{GcpConfig, GcpStore};
+use ironsecrets_core::{Backend, Stack, StoreUri};
+use ironsecrets_gcp::{GcpOptions, GcpStore};
 use ironsecrets_testkit::services::gcp_emulator::GcpEmulator;
 
 #[tokio::test]
@@ -23,8 +23,13 @@ async fn passes_the_conformance_suite() {
         "gcp-sm://test-project?endpoint={}&credentials=anonymous",
         emulator.endpoint()
     );
-    let config = GcpConfig::from_uri(&StoreUri::parse(&uri).expect("uri")).expect("config");
-    let backend = Backend::new(Arc::new(GcpStore::connect(&config).await.expect("client")));
+    let options: GcpOptions = StoreUri::parse(&uri)
+        .expect("uri")
+        .backend_options()
+        .expect("options");
+    let config = options.resolve(|_| None).expect("config");
+    let raw = Backend::new(Arc::new(GcpStore::connect(&config).await.expect("client")));
+    let backend = Stack::default().apply(&raw);
     let report = ironsecrets_testkit::run_all(&backend).await;
     eprintln!("{report}");
     report.assert_passed();

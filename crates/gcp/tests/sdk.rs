@@ -6,8 +6,12 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use ironsecrets_core::{ErrorKind, PutOptions, SecretStore, StoreUri, VersionSelector};
-use ironsecrets_gcp::{GcpConfig, GcpStore};
+use std::sync::Arc;
+
+use ironsecrets_core::{
+    Backend, ErrorKind, Operation, PutOptions, SecretStore, Stack, StoreUri, VersionSelector,
+};
+use ironsecrets_gcp::{GcpOptions, GcpStore};
 
 const CANARY: &str = "CANARY-gcp-51c0e2";
 
@@ -17,11 +21,21 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-async fn store_at(port: u16) -> GcpStore {
+/// The store at `port` behind the default layer stack, as a client has it.
+async fn store_at(port: u16) -> Arc<dyn SecretStore> {
     let uri =
         format!("gcp-sm://test-project?endpoint=http://127.0.0.1:{port}&credentials=anonymous");
-    let config = GcpConfig::from_uri(&StoreUri::parse(&uri).expect("uri")).expect("config");
-    GcpStore::connect(&config).await.expect("anonymous client")
+    let options: GcpOptions = StoreUri::parse(&uri)
+        .expect("uri")
+        .backend_options()
+        .expect("options");
+    let config = options.resolve(|_| None).expect("config");
+    let store = GcpStore::connect(&config).await.expect("anonymous client");
+    Arc::clone(
+        Stack::default()
+            .apply(&Backend::new(Arc::new(store)))
+            .store(),
+    )
 }
 
 #[tokio::test]
@@ -35,7 +49,7 @@ async fn an_unreachable_server_is_unavailable_at_once_and_retryable() {
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     assert!(err.is_retryable());
     assert_eq!(err.backend(), Some("gcp"));
-    assert_eq!(err.operation(), Some("put"));
+    assert_eq!(err.operation(), Some(Operation::Put));
     assert_eq!(err.path(), Some("app/db/password"));
     assert!(!format!("{err} {err:?}").contains(CANARY));
     // The SDK's own retry loop is off: our retry layer decides.

@@ -1,38 +1,81 @@
 //! `Client`: the surface applications and the Python and Node bindings use.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::Utc;
 use ironsecrets_core::{
-    Backend, CacheConfig, CachingStore, Capabilities, DynamicCredentials, Leases, MetadataUpdate,
-    PutOptions, Result, RetryConfig, RetryingStore, Secret, SecretMetadata, SecretStore,
-    SecretValue, Transit, Version, VersionInfo, VersionSelector,
+    Backend, BackendOptions, CacheConfig, Capabilities, Error, MetadataUpdate, Options, PutOptions,
+    Request, Response, Result, RetryConfig, Secret, SecretMetadata, SecretValue, Service, Stack,
+    Version, VersionInfo, VersionSelector,
 };
 
-use crate::{RotationEntry, default_store_uri, registry};
+use crate::{
+    CredentialClient, LeaseClient, RotationEntry, TransitClient, default_store_uri, registry,
+};
 
-/// A connection to one backend. Methods take owned arguments so their futures are
-/// `Send + 'static` and easy to carry across an FFI boundary. Cheap to clone.
+/// A connection to one backend, behind the layer stack (error context and retry by
+/// default; a cache on request). Cheap to clone: clones share the connection and the
+/// cache.
+///
+/// Every method takes owned arguments and returns a `Send + 'static` future, so a call
+/// can be spawned or carried across an FFI boundary as it is. Engines are typed handles
+/// ([`Client::transit`], [`Client::leases`], [`Client::credentials`], and per backend
+/// `vault()`, `local()`, `aws()`); a backend without an engine answers its calls with
+/// Unsupported.
 #[derive(Clone)]
 pub struct Client {
-    backend: Backend,
+    /// The backend as opened, so the stack can be rebuilt.
+    raw: Backend,
+    stack: Stack,
+    service: Arc<dyn Service>,
+    layered: Backend,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("backend", &self.backend.name())
+            .field("backend", &self.raw.name())
+            .field("stack", &self.stack)
             .finish()
     }
 }
 
+/// Runs `request` on `service` and reads its response as a `T`.
+pub(crate) fn call<T>(
+    service: &Arc<dyn Service>,
+    request: Request,
+) -> impl Future<Output = Result<T>> + Send + 'static
+where
+    T: TryFrom<Response, Error = Error> + Send + 'static,
+{
+    let service = Arc::clone(service);
+    async move { service.call(request).await?.try_into() }
+}
+
 impl Client {
-    /// Opens the backend a URI names (`local:///path/store.db`, ...). An unknown scheme
-    /// is a Config error listing the schemes this build has.
+    /// Opens the backend a URI names (`local:///path/store.db`,
+    /// `vault://127.0.0.1:8200?mount=secret`, ...). An unknown scheme is a Config error
+    /// listing the schemes this build has.
     pub async fn from_uri(uri: &str) -> Result<Self> {
-        Ok(Client {
-            backend: registry().open(uri).await?,
-        })
+        Self::from_uri_with(uri, Options::new()).await
+    }
+
+    /// Opens the backend a URI names with more options on top of the URI's (an option in
+    /// both is a Config error; credentials go here, never in the URI).
+    pub async fn from_uri_with(uri: &str, options: Options) -> Result<Self> {
+        Ok(Self::from_backend(registry().open_uri(uri, options).await?))
+    }
+
+    /// Opens backend `scheme` (`local`, `vault`, `aws-sm`, ...) with key/value options
+    /// (the form the bindings pass).
+    pub async fn open(scheme: &str, options: Options) -> Result<Self> {
+        Ok(Self::from_backend(registry().open(scheme, options).await?))
+    }
+
+    /// Opens a backend from its typed options (`LocalOptions`, `VaultOptions`, ...).
+    pub async fn connect(options: impl BackendOptions) -> Result<Self> {
+        Ok(Self::from_backend(options.open().await?))
     }
 
     /// Opens `$IRONSECRETS_STORE`, or the embedded store in the platform data directory.
@@ -40,138 +83,223 @@ impl Client {
         Self::from_uri(&default_store_uri()?).await
     }
 
-    /// Wraps an already opened backend.
+    /// Wraps an opened backend in the default layer stack.
     pub fn from_backend(backend: Backend) -> Self {
-        Client { backend }
+        Self::stacked(backend, Stack::default())
     }
 
-    /// Retries this client's store calls that fail with retryable errors.
+    fn stacked(raw: Backend, stack: Stack) -> Self {
+        let service = stack.service(&raw);
+        let layered = Backend::over(Arc::clone(&service), &raw);
+        Client {
+            raw,
+            stack,
+            service,
+            layered,
+        }
+    }
+
+    /// The same backend behind `stack` instead (a fresh cache, if it has one).
+    pub fn with_stack(self, stack: Stack) -> Self {
+        Self::stacked(self.raw, stack)
+    }
+
+    /// Retries transient errors as `config` says (replacing the default retry policy).
     pub fn with_retry(self, config: RetryConfig) -> Self {
-        Client {
-            backend: self
-                .backend
-                .map_store(|store| Arc::new(RetryingStore::new(store, config))),
-        }
+        let stack = Stack {
+            retry: Some(config),
+            ..self.stack.clone()
+        };
+        self.with_stack(stack)
     }
 
-    /// Caches this client's reads (TTL, refresh-ahead, serve-stale-on-error).
+    /// Caches reads (TTL, refresh-ahead, serve-stale-on-error).
     pub fn with_cache(self, config: CacheConfig) -> Self {
-        Client {
-            backend: self
-                .backend
-                .map_store(|store| Arc::new(CachingStore::new(store, config))),
-        }
+        let stack = Stack {
+            cache: Some(config),
+            ..self.stack.clone()
+        };
+        self.with_stack(stack)
     }
 
-    /// The backend, for its engines and backend-specific calls (`native::<T>()`).
+    /// The layers this client applies.
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+
+    /// The backend behind the layer stack, as typed traits ([`Backend::store`],
+    /// [`Backend::transit`], ...), for code written against them (the conformance
+    /// suite, the lease manager, bundles).
     pub fn backend(&self) -> &Backend {
-        &self.backend
+        &self.layered
     }
 
-    /// The secret store.
-    pub fn store(&self) -> &Arc<dyn SecretStore> {
-        self.backend.store()
+    /// The backend's short name (`local`, `vault`, `aws`, `azure`, `gcp`).
+    pub fn name(&self) -> &'static str {
+        self.raw.name()
     }
 
     /// What the backend supports.
     pub fn capabilities(&self) -> Capabilities {
-        self.backend.capabilities()
+        self.raw.capabilities()
     }
 
-    /// The transit engine, or Unsupported.
-    pub fn transit(&self) -> Result<&Arc<dyn Transit>> {
-        self.backend.transit()
+    /// The transit engine (Unsupported on each call if the backend has none).
+    pub fn transit(&self) -> TransitClient {
+        TransitClient::new(Arc::clone(&self.service))
     }
 
-    /// Lease management, or Unsupported.
-    pub fn leases(&self) -> Result<&Arc<dyn Leases>> {
-        self.backend.leases()
+    /// Lease renewal, revocation and lookup (Unsupported on each call if the backend
+    /// has none).
+    pub fn leases(&self) -> LeaseClient {
+        LeaseClient::new(Arc::clone(&self.service))
     }
 
-    /// The dynamic-credentials engine, or Unsupported.
-    pub fn credentials(&self) -> Result<&Arc<dyn DynamicCredentials>> {
-        self.backend.credentials()
+    /// Dynamic credentials (Unsupported on each call if the backend has none).
+    pub fn credentials(&self) -> CredentialClient {
+        CredentialClient::new(Arc::clone(&self.service))
+    }
+
+    /// The backend's native handle, if it is a `T`.
+    pub(crate) fn native<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.raw.native::<T>()
     }
 
     /// Reads the newest version.
-    pub async fn get(&self, path: impl Into<String>) -> Result<Secret> {
-        self.get_version(path, VersionSelector::Latest).await
+    pub fn get(
+        &self,
+        path: impl Into<String>,
+    ) -> impl Future<Output = Result<Secret>> + Send + 'static {
+        self.get_version(path, VersionSelector::Latest)
     }
 
-    /// Reads a chosen version.
-    pub async fn get_version(
+    /// Reads a chosen version (by id or, on AWS, by stage).
+    pub fn get_version(
         &self,
         path: impl Into<String>,
         version: VersionSelector,
-    ) -> Result<Secret> {
-        self.store().get(&path.into(), version).await
+    ) -> impl Future<Output = Result<Secret>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Get { path, version })
     }
 
     /// Writes a new version.
-    pub async fn put(
+    pub fn put(
         &self,
         path: impl Into<String>,
         value: impl Into<SecretValue>,
-    ) -> Result<VersionInfo> {
-        self.put_with(path, value, PutOptions::default()).await
+    ) -> impl Future<Output = Result<VersionInfo>> + Send + 'static {
+        self.put_with(path, value, PutOptions::default())
     }
 
     /// Writes a new version with check-and-set or metadata options.
-    pub async fn put_with(
+    pub fn put_with(
         &self,
         path: impl Into<String>,
         value: impl Into<SecretValue>,
         options: PutOptions,
-    ) -> Result<VersionInfo> {
-        self.store().put(&path.into(), value.into(), options).await
+    ) -> impl Future<Output = Result<VersionInfo>> + Send + 'static {
+        let (path, value) = (path.into(), value.into());
+        call(
+            &self.service,
+            Request::Put {
+                path,
+                value,
+                options,
+            },
+        )
     }
 
     /// Soft-deletes versions (the newest when empty).
-    pub async fn delete(&self, path: impl Into<String>, versions: Vec<Version>) -> Result<()> {
-        self.store().delete(&path.into(), &versions).await
+    pub fn delete(
+        &self,
+        path: impl Into<String>,
+        versions: Vec<Version>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Delete { path, versions })
     }
 
-    /// Restores soft-deleted versions.
-    pub async fn undelete(&self, path: impl Into<String>, versions: Vec<Version>) -> Result<()> {
-        self.store().undelete(&path.into(), &versions).await
+    /// Restores soft-deleted versions (the newest when empty).
+    pub fn undelete(
+        &self,
+        path: impl Into<String>,
+        versions: Vec<Version>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Undelete { path, versions })
     }
 
-    /// Erases versions for good.
-    pub async fn destroy(&self, path: impl Into<String>, versions: Vec<Version>) -> Result<()> {
-        self.store().destroy(&path.into(), &versions).await
+    /// Erases versions for good (the newest when empty).
+    pub fn destroy(
+        &self,
+        path: impl Into<String>,
+        versions: Vec<Version>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Destroy { path, versions })
     }
 
     /// Removes a secret with all versions and metadata.
-    pub async fn purge(&self, path: impl Into<String>) -> Result<()> {
-        self.store().purge(&path.into()).await
+    pub fn purge(
+        &self,
+        path: impl Into<String>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Purge { path })
     }
 
-    /// Paths under a prefix, never values.
-    pub async fn list(&self, prefix: impl Into<String>) -> Result<Vec<String>> {
-        self.store().list(&prefix.into()).await
+    /// Paths under a prefix (recursive, sorted), never values.
+    pub fn list(
+        &self,
+        prefix: impl Into<String>,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send + 'static {
+        let prefix = prefix.into();
+        call(&self.service, Request::List { prefix })
     }
 
-    /// A secret's metadata.
-    pub async fn metadata(&self, path: impl Into<String>) -> Result<SecretMetadata> {
-        self.store().metadata(&path.into()).await
+    /// A secret's metadata: versions, timestamps, tags, rotation policy.
+    pub fn metadata(
+        &self,
+        path: impl Into<String>,
+    ) -> impl Future<Output = Result<SecretMetadata>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::Metadata { path })
+    }
+
+    /// A secret's versions, oldest first (its metadata's version list).
+    pub fn versions(
+        &self,
+        path: impl Into<String>,
+    ) -> impl Future<Output = Result<Vec<VersionInfo>>> + Send + 'static {
+        let metadata = self.metadata(path);
+        async move { Ok(metadata.await?.versions) }
     }
 
     /// Changes tags, rotation policy or max versions.
-    pub async fn update_metadata(
+    pub fn update_metadata(
         &self,
         path: impl Into<String>,
         update: MetadataUpdate,
-    ) -> Result<SecretMetadata> {
-        self.store().update_metadata(&path.into(), update).await
+    ) -> impl Future<Output = Result<SecretMetadata>> + Send + 'static {
+        let path = path.into();
+        call(&self.service, Request::UpdateMetadata { path, update })
     }
 
     /// The rotation status of every secret under `prefix`, sorted by path.
-    pub async fn rotation_status(&self, prefix: impl Into<String>) -> Result<Vec<RotationEntry>> {
-        let now = Utc::now();
-        let mut entries = Vec::new();
-        for path in self.list(prefix).await? {
-            entries.push(RotationEntry::of(&self.metadata(path).await?, now));
+    pub fn rotation_status(
+        &self,
+        prefix: impl Into<String>,
+    ) -> impl Future<Output = Result<Vec<RotationEntry>>> + Send + 'static {
+        let client = self.clone();
+        let listed = self.list(prefix);
+        async move {
+            let now = Utc::now();
+            let mut entries = Vec::new();
+            for path in listed.await? {
+                entries.push(RotationEntry::of(&client.metadata(path).await?, now));
+            }
+            Ok(entries)
         }
-        Ok(entries)
     }
 }

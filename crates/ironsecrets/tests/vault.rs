@@ -24,7 +24,7 @@ async fn vault_uri_opens_openbao_with_the_token_from_the_environment() {
     let uri = format!("vault://127.0.0.1:{}?tls=false&mount={mount}", bao.port());
     let client = Client::from_uri(&uri).await.unwrap();
     assert_eq!(client.backend().name(), "vault");
-    assert!(client.capabilities().versions);
+    assert!(client.capabilities().store.versions);
     client.put("app/db/password", "hunter2").await.unwrap();
     let secret = client.get("app/db/password").await.unwrap();
     assert_eq!(secret.value.expose(), b"hunter2");
@@ -37,7 +37,7 @@ async fn vault_uri_opens_openbao_with_the_token_from_the_environment() {
         bao.port()
     );
     let client = Client::from_uri(&uri).await.unwrap();
-    assert!(!client.capabilities().versions);
+    assert!(!client.capabilities().store.versions);
     client.put("k", "v").await.unwrap();
     assert_eq!(client.get("k").await.unwrap().value.expose(), b"v");
 

@@ -10,7 +10,9 @@ use crate::LeaseSource;
 
 /// Issues `request` from the backend's [`DynamicCredentials`](ironsecrets_core::DynamicCredentials)
 /// engine and renews and revokes through its [`Leases`](ironsecrets_core::Leases). Works
-/// for any backend that has both engines; one that lacks either answers Unsupported.
+/// for any backend that has both engines; one that lacks either answers Unsupported. Give
+/// it a client's `backend()` (behind the layer stack), so renewals and revocations are
+/// retried like any call and issuing is not retried blindly.
 ///
 /// A lease without an id (e.g. a database static role's current password) cannot be
 /// renewed or revoked: renew answers InvalidInput, so the manager re-issues it when 85 %

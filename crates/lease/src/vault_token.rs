@@ -99,7 +99,8 @@ impl LeaseSource for VaultTokenSource {
                     }
                     _ => ErrorKind::Unexpected,
                 };
-                Error::new(kind, "revoke-self failed").with_operation("revoke-self")
+                Error::new(kind, "revoke-self failed")
+                    .with_operation(ironsecrets_core::Operation::RevokeSelf)
             })?;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(())

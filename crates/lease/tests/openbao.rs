@@ -98,9 +98,8 @@ async fn open(bao: &OpenBao, token: Option<&str>) -> Backend {
 
 fn client(backend: &Backend) -> VaultClient {
     backend
-        .native::<ironsecrets_vault::Kv2Store>()
+        .native::<ironsecrets_vault::VaultClient>()
         .unwrap()
-        .client()
         .clone()
 }
 

@@ -65,9 +65,8 @@ impl Rig {
         .await
         .unwrap();
         let client = backend
-            .native::<ironsecrets_vault::Kv2Store>()
+            .native::<ironsecrets_vault::VaultClient>()
             .unwrap()
-            .client()
             .clone();
         let admin = VaultDatabase::new(client, MOUNT.to_owned());
         Rig {

@@ -18,6 +18,7 @@
 
 mod audit;
 pub mod bundle;
+mod config;
 mod crypto;
 mod kdf;
 mod keyring;
@@ -27,11 +28,10 @@ mod schema;
 mod secrets;
 mod store;
 mod transit;
-mod uri;
 
 pub use audit::{AuditEntry, AuditReport};
+pub use config::{LocalOptions, store_file};
 pub use kdf::KdfParams;
 pub use options::{MASTER_KEY_ENV, OpenOptions, PRINCIPAL_ENV};
 pub use rbac::{Grant, Role};
 pub use store::LocalStore;
-pub use uri::{open_uri, store_file};

@@ -17,8 +17,11 @@ pub struct OpenOptions {
     /// Who this handle acts as; every call is checked against that principal's role.
     /// The principal that creates a store becomes its first Admin. Default `admin`.
     pub principal: String,
-    /// Create the store when the file has none yet (default true).
+    /// Create the store when the file does not exist yet (default true).
     pub create: bool,
+    /// Create a new store, failing with AlreadyExists if the file exists (what
+    /// `ironsecrets init` does; default false).
+    pub create_new: bool,
     /// Argon2id cost for a new store (an existing store keeps its own).
     pub kdf: KdfParams,
     /// Versions kept per secret in a new store, unless a secret says otherwise (default 10).
@@ -34,6 +37,7 @@ impl Default for OpenOptions {
         OpenOptions {
             principal: "admin".to_owned(),
             create: true,
+            create_new: false,
             kdf: KdfParams::default(),
             max_versions: 10,
             client: Some(format!("pid:{}", std::process::id())),

@@ -144,7 +144,7 @@ fn version_number(selector: &VersionSelector, current: u64) -> Result<u64> {
                 "'{v}' is not a version number; local versions are 1, 2, 3, ..."
             ))
         }),
-        VersionSelector::Stage(_) => Err(Error::unsupported("local", "get by stage")),
+        VersionSelector::Stage(_) => Err(Error::unsupported_feature("local", "get by stage")),
     }
 }
 

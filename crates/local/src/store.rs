@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use ironsecrets_core::{
-    Capabilities, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata,
-    SecretStore, SecretValue, Version, VersionInfo, VersionSelector, validate_path,
-    validate_prefix,
+    Error, ErrorKind, MetadataUpdate, Operation, PutOptions, Result, Secret, SecretMetadata,
+    SecretStore, SecretValue, StoreCapabilities, Version, VersionInfo, VersionSelector,
+    validate_path, validate_prefix,
 };
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -72,8 +72,62 @@ impl std::fmt::Debug for LocalStore {
     }
 }
 
+/// Makes sure the store file exists as `options` allow, and says whether this call
+/// created it. A new file is created owner-only (mode 0600) and atomically (`O_EXCL`): an
+/// existing file is never replaced, and with `create_new` it is AlreadyExists. A missing
+/// file without `create` is a Config error pointing at `ironsecrets init`.
+fn prepare_file(file: &Path, options: &OpenOptions) -> Result<bool> {
+    if !options.create && !options.create_new {
+        return match std::fs::metadata(file) {
+            Ok(_) => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::config(format!(
+                "no store at {}; run `ironsecrets init` first",
+                file.display()
+            ))),
+            Err(e) => Err(Error::config(format!(
+                "cannot read the store file {}: {e}",
+                file.display()
+            ))),
+        };
+    }
+    let mut new_file = std::fs::OpenOptions::new();
+    new_file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut new_file, 0o600);
+    match new_file.open(file) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !options.create_new => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "a store already exists at {}; nothing was changed",
+                file.display()
+            ),
+        )),
+        Err(e) => Err(Error::config(format!(
+            "cannot create the store file {}: {e}",
+            file.display()
+        ))),
+    }
+}
+
+/// Removes a store file this process created and could not initialise, with SQLite's
+/// side files.
+fn remove_new_file(file: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
+
 fn connect(file: &Path, options: &OpenOptions) -> Result<Connection> {
-    let conn = Connection::open(file).map_err(|e| {
+    // Never SQLITE_OPEN_CREATE: `prepare_file` decided whether the file may be new, and
+    // a file removed since then must not come back empty.
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(file, flags).map_err(|e| {
         Error::config(format!(
             "cannot open the store file {}: {e}",
             file.display()
@@ -87,27 +141,35 @@ fn connect(file: &Path, options: &OpenOptions) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens or creates the store file and unlocks it (Argon2id runs here).
+/// Opens or creates the store file and unlocks it (Argon2id runs here). A file this
+/// call created is removed again if the store cannot be initialised in it.
 fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Result<LocalStore> {
     if master.is_empty() {
         return Err(Error::config("the master key is empty"));
     }
-    let existed = file.exists();
-    if !existed && !options.create {
-        return Err(Error::config(format!(
-            "no store at {}; run `ironsecrets init` first",
-            file.display()
-        )));
+    let created = prepare_file(&file, &options)?;
+    let opened = unlock_or_create(file.clone(), &master, options, created);
+    if opened.is_err() && created {
+        remove_new_file(&file);
     }
+    opened
+}
+
+fn unlock_or_create(
+    file: PathBuf,
+    master: &SecretValue,
+    options: OpenOptions,
+    created: bool,
+) -> Result<LocalStore> {
     let mut conn = connect(&file, &options)?;
     schema::migrate(&mut conn)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
     let (keys, max_versions) = match Keyring::header(&tx)? {
-        Some(header) => (Keyring::unlock(&tx, &header, &master)?, header.max_versions),
-        None if options.create => {
-            let keys = Keyring::create(&tx, &master, options.kdf, options.max_versions)?;
+        Some(header) => (Keyring::unlock(&tx, &header, master)?, header.max_versions),
+        None if created || options.create => {
+            let keys = Keyring::create(&tx, master, options.kdf, options.max_versions)?;
             Grant {
                 principal: options.principal.clone(),
                 role: Role::Admin,
@@ -119,7 +181,7 @@ fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Re
                 keys.audit_key(),
                 &AuditRecord {
                     principal: &options.principal,
-                    operation: "init",
+                    operation: Operation::Init.name(),
                     path: "",
                     result: "ok",
                     client: options.client.as_deref(),
@@ -163,14 +225,14 @@ impl LocalStore {
         tokio::task::spawn_blocking(move || open_blocking(file, master, options))
             .await
             .map_err(|e| Error::unexpected(format!("the open task failed: {e}")))?
-            .map_err(|e| e.with_backend(BACKEND).with_operation("open"))
+            .map_err(|e| e.with_backend(BACKEND).with_operation(Operation::Open))
     }
 
     /// Opens with the master key from `IRONSECRETS_MASTER_KEY` and the principal from
     /// `IRONSECRETS_PRINCIPAL` (default `admin`).
     pub async fn open_from_env(file: impl AsRef<Path>) -> Result<Self> {
-        let master =
-            master_key_from_env().map_err(|e| e.with_backend(BACKEND).with_operation("open"))?;
+        let master = master_key_from_env()
+            .map_err(|e| e.with_backend(BACKEND).with_operation(Operation::Open))?;
         Self::open(file, &master, OpenOptions::from_env()).await
     }
 
@@ -190,7 +252,7 @@ impl LocalStore {
     /// reads commit their audit row without waiting for the disk.
     pub(crate) async fn run<T, F>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         path: &str,
         access: Access,
         durable: bool,
@@ -207,13 +269,12 @@ impl LocalStore {
         })
         .await
         .map_err(|e| Error::unexpected(format!("the {operation} task failed: {e}")))?
-        .map_err(|e| e.context(BACKEND, operation, path))
     }
 
     /// Gives `principal` a role (Admin only).
     pub async fn grant(&self, grant: Grant) -> Result<()> {
         let target = grant.principal.clone();
-        self.run("grant", &target, Access::Admin, true, move |ctx| {
+        self.run(Operation::Grant, &target, Access::Admin, true, move |ctx| {
             grant.save(ctx.conn)
         })
         .await
@@ -222,24 +283,30 @@ impl LocalStore {
     /// Removes `principal`'s role (Admin only); it can do nothing afterwards.
     pub async fn revoke_grant(&self, principal: &str) -> Result<()> {
         let target = principal.to_owned();
-        self.run("revoke-grant", principal, Access::Admin, true, move |ctx| {
-            let removed = ctx
-                .conn
-                .execute("DELETE FROM principals WHERE name = ?1", [&target])
-                .map_err(db_error)?;
-            if removed == 0 {
-                return Err(Error::not_found(format!(
-                    "principal '{target}' has no role"
-                )));
-            }
-            Ok(())
-        })
+        self.run(
+            Operation::RevokeGrant,
+            principal,
+            Access::Admin,
+            true,
+            move |ctx| {
+                let removed = ctx
+                    .conn
+                    .execute("DELETE FROM principals WHERE name = ?1", [&target])
+                    .map_err(db_error)?;
+                if removed == 0 {
+                    return Err(Error::not_found(format!(
+                        "principal '{target}' has no role"
+                    )));
+                }
+                Ok(())
+            },
+        )
         .await
     }
 
     /// Every principal's role (Admin only).
     pub async fn grants(&self) -> Result<Vec<Grant>> {
-        self.run("grants", "", Access::Admin, false, |ctx| {
+        self.run(Operation::Grants, "", Access::Admin, false, |ctx| {
             Grant::all(ctx.conn)
         })
         .await
@@ -247,7 +314,7 @@ impl LocalStore {
 
     /// The newest `n` audit rows, oldest first (Admin only).
     pub async fn audit_tail(&self, n: u64) -> Result<Vec<AuditEntry>> {
-        self.run("audit-tail", "", Access::Admin, false, move |ctx| {
+        self.run(Operation::AuditTail, "", Access::Admin, false, move |ctx| {
             audit::tail(ctx.conn, n)
         })
         .await
@@ -256,7 +323,7 @@ impl LocalStore {
     /// Checks the whole audit chain; reports the first edited, deleted or reordered row
     /// (Admin only).
     pub async fn audit_verify(&self) -> Result<AuditReport> {
-        self.run("audit-verify", "", Access::Admin, false, |ctx| {
+        self.run(Operation::AuditVerify, "", Access::Admin, false, |ctx| {
             audit::verify(ctx.conn, ctx.keys.audit_key())
         })
         .await
@@ -269,9 +336,13 @@ impl LocalStore {
             return Err(Error::config("the new master key is empty"));
         }
         let new_master = new_master.clone();
-        self.run("rotate-master-key", "", Access::Admin, true, move |ctx| {
-            ctx.keys.rewrap(ctx.conn, &new_master, kdf)
-        })
+        self.run(
+            Operation::RotateMasterKey,
+            "",
+            Access::Admin,
+            true,
+            move |ctx| ctx.keys.rewrap(ctx.conn, &new_master, kdf),
+        )
         .await
     }
 }
@@ -279,7 +350,7 @@ impl LocalStore {
 impl Inner {
     fn transact<T>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         path: &str,
         access: Access,
         durable: bool,
@@ -332,13 +403,19 @@ impl Inner {
         }
     }
 
-    fn record(&self, conn: &Connection, operation: &str, path: &str, result: &str) -> Result<()> {
+    fn record(
+        &self,
+        conn: &Connection,
+        operation: Operation,
+        path: &str,
+        result: &str,
+    ) -> Result<()> {
         audit::append(
             conn,
             self.keys.audit_key(),
             &AuditRecord {
                 principal: &self.principal,
-                operation,
+                operation: operation.name(),
                 path,
                 result,
                 client: self.client.as_deref(),
@@ -348,7 +425,7 @@ impl Inner {
 
     /// Audits a failed operation in a transaction of its own; if even that fails the
     /// operation's own error is what the caller sees, and the audit failure is logged.
-    fn record_failure(&self, conn: &mut Connection, operation: &str, path: &str, err: &Error) {
+    fn record_failure(&self, conn: &mut Connection, operation: Operation, path: &str, err: &Error) {
         let written = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)
@@ -357,13 +434,13 @@ impl Inner {
                 tx.commit().map_err(db_error)
             });
         if let Err(audit_err) = written {
-            tracing::warn!(operation, path, error = %audit_err, "could not audit a failed operation");
+            tracing::warn!(operation = operation.name(), path, error = %audit_err, "could not audit a failed operation");
         }
     }
 }
 
-fn checked(path: &str, operation: &'static str) -> Result<()> {
-    validate_path(path).map_err(|e| e.context(BACKEND, operation, path))
+fn checked(path: &str) -> Result<()> {
+    validate_path(path)
 }
 
 #[async_trait]
@@ -372,8 +449,8 @@ impl SecretStore for LocalStore {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             soft_delete: true,
@@ -381,18 +458,17 @@ impl SecretStore for LocalStore {
             undelete: true,
             destroy: true,
             tags: true,
+            max_versions: true,
             binary_values: true,
-            transit: true,
-            leases: false,
-            dynamic_credentials: false,
+            empty_values: true,
             max_value_bytes: None,
         }
     }
 
     async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        checked(path, "get")?;
+        checked(path)?;
         let p = path.to_owned();
-        self.run("get", path, Access::ReadValue, false, move |ctx| {
+        self.run(Operation::Get, path, Access::ReadValue, false, move |ctx| {
             secrets::get(ctx, &p, &version)
         })
         .await
@@ -404,72 +480,80 @@ impl SecretStore for LocalStore {
         value: SecretValue,
         options: PutOptions,
     ) -> Result<VersionInfo> {
-        checked(path, "put")?;
+        checked(path)?;
         let p = path.to_owned();
-        self.run("put", path, Access::Write, true, move |ctx| {
+        self.run(Operation::Put, path, Access::Write, true, move |ctx| {
             secrets::put(ctx, &p, &value, &options)
         })
         .await
     }
 
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        checked(path, "delete")?;
+        checked(path)?;
         let (p, v) = (path.to_owned(), versions.to_vec());
-        self.run("delete", path, Access::Write, true, move |ctx| {
+        self.run(Operation::Delete, path, Access::Write, true, move |ctx| {
             secrets::delete(ctx, &p, &v)
         })
         .await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        validate_prefix(prefix).map_err(|e| e.context(BACKEND, "list", prefix))?;
+        validate_prefix(prefix)?;
         let p = prefix.to_owned();
-        self.run("list", prefix, Access::List, false, move |ctx| {
+        self.run(Operation::List, prefix, Access::List, false, move |ctx| {
             secrets::list(ctx, &p)
         })
         .await
     }
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
-        checked(path, "metadata")?;
+        checked(path)?;
         let p = path.to_owned();
-        self.run("metadata", path, Access::ReadMetadata, false, move |ctx| {
-            secrets::metadata(ctx, &p)
-        })
+        self.run(
+            Operation::Metadata,
+            path,
+            Access::ReadMetadata,
+            false,
+            move |ctx| secrets::metadata(ctx, &p),
+        )
         .await
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        checked(path, "update-metadata")?;
+        checked(path)?;
         let p = path.to_owned();
-        self.run("update-metadata", path, Access::Write, true, move |ctx| {
-            secrets::update_metadata(ctx, &p, &update)
-        })
+        self.run(
+            Operation::UpdateMetadata,
+            path,
+            Access::Write,
+            true,
+            move |ctx| secrets::update_metadata(ctx, &p, &update),
+        )
         .await
     }
 
     async fn purge(&self, path: &str) -> Result<()> {
-        checked(path, "purge")?;
+        checked(path)?;
         let p = path.to_owned();
-        self.run("purge", path, Access::Write, true, move |ctx| {
+        self.run(Operation::Purge, path, Access::Write, true, move |ctx| {
             secrets::purge(ctx, &p)
         })
         .await
     }
 
     async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        checked(path, "undelete")?;
+        checked(path)?;
         let (p, v) = (path.to_owned(), versions.to_vec());
-        self.run("undelete", path, Access::Write, true, move |ctx| {
+        self.run(Operation::Undelete, path, Access::Write, true, move |ctx| {
             secrets::undelete(ctx, &p, &v)
         })
         .await
     }
 
     async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
-        checked(path, "destroy")?;
+        checked(path)?;
         let (p, v) = (path.to_owned(), versions.to_vec());
-        self.run("destroy", path, Access::Write, true, move |ctx| {
+        self.run(Operation::Destroy, path, Access::Write, true, move |ctx| {
             secrets::destroy(ctx, &p, &v)
         })
         .await

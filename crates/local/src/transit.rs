@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use hmac::{Hmac, Mac};
 use ironsecrets_core::{
-    Ciphertext, DataKey, Error, ErrorKind, KeyInfo, KeyOptions, KeyType, Result, SecretValue,
-    Signature, Transit,
+    Ciphertext, DataKey, Error, ErrorKind, KeyInfo, KeyOptions, KeyType, Operation, Result,
+    SecretValue, Signature, Transit, TransitCapabilities,
 };
 use rusqlite::{OptionalExtension, params};
 use sha2::Sha256;
@@ -268,7 +268,7 @@ fn hmac_with(material: &Material, data: &[u8]) -> Hmac<Sha256> {
 impl LocalStore {
     async fn transit_op<T, F>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         name: &str,
         access: Access,
         op: F,
@@ -277,7 +277,7 @@ impl LocalStore {
         T: Send + 'static,
         F: FnOnce(&Ctx<'_>, &str) -> Result<T> + Send + 'static,
     {
-        check_name(name).map_err(|e| e.context("local", operation, name))?;
+        check_name(name)?;
         let owned = name.to_owned();
         let durable = access == Access::TransitManage;
         self.run(operation, name, access, durable, move |ctx| op(ctx, &owned))
@@ -287,9 +287,20 @@ impl LocalStore {
 
 #[async_trait]
 impl Transit for LocalStore {
+    fn capabilities(&self) -> TransitCapabilities {
+        TransitCapabilities {
+            key_types: &[KeyType::Aes256Gcm96, KeyType::Ed25519],
+            versioned_ciphertexts: true,
+            min_decryption_version: true,
+            hmac: true,
+            data_keys: true,
+            import: true,
+        }
+    }
+
     async fn create_key(&self, name: &str, options: KeyOptions) -> Result<KeyInfo> {
         self.transit_op(
-            "transit-create",
+            Operation::CreateKey,
             name,
             Access::TransitManage,
             move |ctx, name| create(ctx, name, &options, Material::generate()),
@@ -298,12 +309,12 @@ impl Transit for LocalStore {
     }
 
     async fn read_key(&self, name: &str) -> Result<KeyInfo> {
-        self.transit_op("transit-read", name, Access::TransitRead, read_info)
+        self.transit_op(Operation::ReadKey, name, Access::TransitRead, read_info)
             .await
     }
 
     async fn list_keys(&self) -> Result<Vec<String>> {
-        self.run("transit-list", "", Access::TransitRead, false, |ctx| {
+        self.run(Operation::ListKeys, "", Access::TransitRead, false, |ctx| {
             let mut stmt = ctx
                 .conn
                 .prepare("SELECT name FROM transit_keys ORDER BY name")
@@ -316,7 +327,7 @@ impl Transit for LocalStore {
 
     async fn rotate_key(&self, name: &str) -> Result<KeyInfo> {
         self.transit_op(
-            "transit-rotate",
+            Operation::RotateKey,
             name,
             Access::TransitManage,
             |ctx, name| {
@@ -330,7 +341,7 @@ impl Transit for LocalStore {
 
     async fn set_min_decryption_version(&self, name: &str, version: u32) -> Result<KeyInfo> {
         self.transit_op(
-            "transit-config",
+            Operation::ConfigureKey,
             name,
             Access::TransitManage,
             move |ctx, name| {
@@ -364,7 +375,7 @@ impl Transit for LocalStore {
             context.map(<[u8]>::to_vec),
         );
         self.transit_op(
-            "transit-encrypt",
+            Operation::Encrypt,
             name,
             Access::TransitUse,
             move |ctx, name| encrypt_in(ctx, name, &plaintext, context.as_deref()),
@@ -380,7 +391,7 @@ impl Transit for LocalStore {
     ) -> Result<SecretValue> {
         let (ciphertext, context) = (ciphertext.clone(), context.map(<[u8]>::to_vec));
         self.transit_op(
-            "transit-decrypt",
+            Operation::Decrypt,
             name,
             Access::TransitUse,
             move |ctx, name| decrypt_in(ctx, name, &ciphertext, context.as_deref()),
@@ -396,7 +407,7 @@ impl Transit for LocalStore {
     ) -> Result<Ciphertext> {
         let (ciphertext, context) = (ciphertext.clone(), context.map(<[u8]>::to_vec));
         self.transit_op(
-            "transit-rewrap",
+            Operation::Rewrap,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -410,7 +421,7 @@ impl Transit for LocalStore {
     async fn sign(&self, name: &str, data: &[u8]) -> Result<Signature> {
         let data = data.to_vec();
         self.transit_op(
-            "transit-sign",
+            Operation::Sign,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -432,7 +443,7 @@ impl Transit for LocalStore {
     async fn verify(&self, name: &str, data: &[u8], signature: &Signature) -> Result<bool> {
         let (data, signature) = (data.to_vec(), signature.clone());
         self.transit_op(
-            "transit-verify",
+            Operation::Verify,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -453,7 +464,7 @@ impl Transit for LocalStore {
     async fn hmac(&self, name: &str, data: &[u8]) -> Result<Signature> {
         let data = data.to_vec();
         self.transit_op(
-            "transit-hmac",
+            Operation::Hmac,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -472,7 +483,7 @@ impl Transit for LocalStore {
     async fn verify_hmac(&self, name: &str, data: &[u8], hmac: &Signature) -> Result<bool> {
         let (data, hmac) = (data.to_vec(), hmac.clone());
         self.transit_op(
-            "transit-verify-hmac",
+            Operation::VerifyHmac,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -490,16 +501,10 @@ impl Transit for LocalStore {
 
     async fn generate_data_key(&self, name: &str, bits: u32) -> Result<DataKey> {
         if !matches!(bits, 128 | 256 | 512) {
-            return Err(
-                Error::invalid_input("data keys are 128, 256 or 512 bits").context(
-                    "local",
-                    "transit-datakey",
-                    name,
-                ),
-            );
+            return Err(Error::invalid_input("data keys are 128, 256 or 512 bits"));
         }
         self.transit_op(
-            "transit-datakey",
+            Operation::GenerateDataKey,
             name,
             Access::TransitUse,
             move |ctx, name| {
@@ -522,7 +527,7 @@ impl Transit for LocalStore {
         key_material: SecretValue,
     ) -> Result<KeyInfo> {
         self.transit_op(
-            "transit-import",
+            Operation::ImportKey,
             name,
             Access::TransitManage,
             move |ctx, name| {

@@ -65,16 +65,6 @@ pub(crate) fn fails_with<T>(
     }
 }
 
-/// The value of a call that must succeed, or a skip when the backend says Unsupported.
-pub(crate) fn supported<T>(step: &str, result: Result<T, Error>) -> Result<T, CheckError> {
-    match result {
-        Err(e) if e.kind() == ErrorKind::Unsupported => {
-            Err(CheckError::Skipped(format!("{step}: {e}")))
-        }
-        other => Ok(ok(step, other)?),
-    }
-}
-
 /// Compares bytes without showing either side.
 pub(crate) fn same_bytes(step: &str, actual: &[u8], expected: &[u8]) -> Result<(), String> {
     ensure!(
@@ -122,15 +112,5 @@ mod tests {
     fn a_value_mismatch_shows_lengths_only() {
         let err = same_bytes("get", b"hunter2", b"hunter3!").unwrap_err();
         assert_eq!(err, "get: value differs (len 7 vs 8 expected)");
-    }
-
-    #[test]
-    fn unsupported_becomes_a_skip_and_other_errors_a_failure() {
-        let skip = supported::<()>("undelete", Err(Error::unsupported("x", "undelete")));
-        assert!(matches!(skip, Err(CheckError::Skipped(_))));
-        let fail = supported::<()>("get", Err(Error::not_found("gone")));
-        assert!(
-            matches!(fail, Err(CheckError::Failed(m)) if m.starts_with("get: failed with NotFound"))
-        );
     }
 }

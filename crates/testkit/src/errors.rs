@@ -1,18 +1,24 @@
-//! Errors carry their context: which backend failed, and on which path.
+//! Errors carry their context: which backend failed, in which operation, on which path.
 
-use ironsecrets_core::{Backend, Error, ErrorKind, VersionSelector};
+use ironsecrets_core::{Backend, Error, ErrorKind, Operation, VersionSelector};
 
 use crate::CheckResult;
 use crate::check::{ensure, fails_with, under};
 
-/// Requires a NotFound error from `step` naming `backend` and `path`.
+/// Requires a NotFound error from `step` naming `backend`, `operation` and `path`.
 fn names_backend_and_path(
     step: &str,
     result: Result<Error, String>,
     backend: &str,
+    operation: Operation,
     path: &str,
 ) -> Result<(), String> {
     let err = result?;
+    ensure!(
+        err.operation() == Some(operation),
+        "{step}: the error names operation {:?}, expected {operation:?}",
+        err.operation()
+    );
     ensure!(
         err.backend() == Some(backend),
         "{step}: the error names backend {:?}, expected {backend:?}",
@@ -27,7 +33,7 @@ fn names_backend_and_path(
 }
 
 /// The NotFound errors of `get` and `metadata` of a missing path name the backend (as
-/// [`Backend::name`] does) and the path.
+/// [`Backend::name`] does), the operation and the path.
 pub async fn errors_carry_context(b: &Backend, prefix: &str) -> CheckResult {
     let path = under(prefix, "missing");
     let step = "get of a missing path";
@@ -36,6 +42,7 @@ pub async fn errors_carry_context(b: &Backend, prefix: &str) -> CheckResult {
         step,
         fails_with(step, got, ErrorKind::NotFound),
         b.name(),
+        Operation::Get,
         &path,
     )?;
     let step = "metadata of a missing path";
@@ -44,6 +51,7 @@ pub async fn errors_carry_context(b: &Backend, prefix: &str) -> CheckResult {
         step,
         fails_with(step, got, ErrorKind::NotFound),
         b.name(),
+        Operation::Metadata,
         &path,
     )?;
     Ok(())

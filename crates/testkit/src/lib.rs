@@ -1,18 +1,21 @@
 //! The conformance suite every ironsecrets backend must pass: behaviour tests written once,
 //! run against any [`Backend`](ironsecrets_core::Backend), selected by its [`Capabilities`](ironsecrets_core::Capabilities).
 //!
-//! A backend runs the whole suite in one line:
+//! A backend runs the whole suite in one line, behind the layer stack users get:
 //!
 //! ```no_run
 //! # async fn conformance(backend: ironsecrets_core::Backend) {
 //! // inside `#[tokio::test] async fn conformance() { ... }`
-//! ironsecrets_testkit::run_all(&backend).await.assert_passed();
+//! let layered = ironsecrets_core::Stack::default().apply(&backend);
+//! ironsecrets_testkit::run_all(&layered).await.assert_passed();
 //! # }
 //! ```
 //!
 //! [`run_all`] writes everything under a fresh prefix `conformance-<random hex>/`, one
 //! folder per check, so several runs can share one backend. It runs every check in
-//! [`CHECKS`], skips those whose [`Capability`] the backend lacks, and collects every
+//! [`CHECKS`] whose [`Requirement`] the backend's declared capabilities meet (the
+//! others are recorded as skipped), fails a declared operation that answers Unsupported,
+//! checks that every undeclared one is refused (the `undeclared_*` checks), and collects every
 //! failure into a [`Report`] instead of stopping at the first; [`Report::assert_passed`]
 //! panics listing them all. [`run_checks`] runs a chosen subset, and each check is also a
 //! public function taking the backend and a prefix of its own, e.g.
@@ -35,6 +38,7 @@
 
 mod cas;
 mod check;
+mod declared;
 mod errors;
 mod invalid_input;
 mod lifecycle;
@@ -51,6 +55,10 @@ pub mod services;
 
 pub use cas::{cas_current_version, cas_must_not_exist};
 pub use check::{CheckError, CheckResult};
+pub use declared::{
+    undeclared_engines_are_unsupported, undeclared_store_operations_are_refused,
+    undeclared_transit_features_are_refused,
+};
 pub use errors::errors_carry_context;
 pub use invalid_input::{invalid_list_prefix_rejected, invalid_paths_rejected};
 pub use lifecycle::{
@@ -64,9 +72,9 @@ pub use secrets::{
     round_trip_binary, round_trip_empty, round_trip_large, round_trip_map, round_trip_text,
     round_trip_unicode,
 };
-pub use suite::{CHECKS, Capability, Check, run_all, run_checks};
+pub use suite::{CHECKS, Check, Requirement, run_all, run_checks};
 pub use transit::{
     transit_data_key, transit_hmac, transit_import_key, transit_integrity, transit_key_management,
-    transit_rotation, transit_round_trip, transit_sign_verify,
+    transit_min_decryption_version, transit_rotation, transit_round_trip, transit_sign_verify,
 };
 pub use versions::{max_versions_trims, versions_in_order};

@@ -70,7 +70,7 @@ pub async fn destroy_is_permanent(b: &Backend, prefix: &str) -> CheckResult {
     let store = b.store();
     ok("destroy", store.destroy(&path, &written[..1]).await)?;
     unreadable(b, &path, VersionSelector::Version(old.clone())).await?;
-    if b.capabilities().undelete {
+    if b.capabilities().store.undelete {
         // Refusing to undelete a destroyed version is as good as a no-op; only the
         // outcome matters: the value must stay gone.
         let _ = store.undelete(&path, &written[..1]).await;

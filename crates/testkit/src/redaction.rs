@@ -47,7 +47,7 @@ pub async fn canary_not_in_debug(b: &Backend, prefix: &str) -> CheckResult {
         &secret.value.to_string(),
         &canary,
     )?;
-    if b.capabilities().metadata {
+    if b.capabilities().store.metadata {
         let meta = ok("metadata", store.metadata(&path).await)?;
         free_of("Debug of the SecretMetadata", &format!("{meta:?}"), &canary)?;
     }

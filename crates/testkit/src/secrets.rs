@@ -55,6 +55,7 @@ pub async fn round_trip_binary(b: &Backend, prefix: &str) -> CheckResult {
 pub async fn round_trip_large(b: &Backend, prefix: &str) -> CheckResult {
     let size = b
         .capabilities()
+        .store
         .max_value_bytes
         .map_or(1usize << 20, |limit| limit.min(1 << 20));
     let bytes: Vec<u8> = (0..size)

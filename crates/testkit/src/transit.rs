@@ -15,7 +15,7 @@ use ironsecrets_core::{
 };
 
 use crate::CheckResult;
-use crate::check::{ensure, fails_with, ok, same_bytes, supported};
+use crate::check::{ensure, fails_with, ok, same_bytes};
 
 const PLAINTEXT: &[u8] = b"conformance plaintext \x00\x01\xfe\xff";
 const CONTEXT: &[u8] = b"tenant-a";
@@ -148,21 +148,25 @@ pub async fn transit_integrity(b: &Backend, prefix: &str) -> CheckResult {
     Ok(())
 }
 
-/// After `rotate_key` new ciphertexts carry version 2 and version-1 ones still decrypt;
-/// `rewrap` turns a v1 ciphertext into a v2 one of the same plaintext; after
-/// `set_min_decryption_version(2)` decrypting a v1 ciphertext is InvalidInput while v2
-/// ones still decrypt.
-pub async fn transit_rotation(b: &Backend, prefix: &str) -> CheckResult {
-    let t = engine(b)?.as_ref();
-    let name = key_name(prefix, "aes");
-    new_aes_key(t, &name).await?;
-    let v1 = ok("encrypt", t.encrypt(&name, PLAINTEXT, None).await)?;
-    let rotated = ok("rotate_key", t.rotate_key(&name).await)?;
+/// Creates a key, encrypts, rotates: the v1 ciphertext and the key as rotated.
+async fn encrypt_then_rotate(t: &dyn Transit, name: &str) -> Result<Ciphertext, String> {
+    new_aes_key(t, name).await?;
+    let v1 = ok("encrypt", t.encrypt(name, PLAINTEXT, None).await)?;
+    let rotated = ok("rotate_key", t.rotate_key(name).await)?;
     ensure!(
         rotated.latest_version == 2,
         "rotate_key returned latest_version {}, expected 2",
         rotated.latest_version
     );
+    Ok(v1)
+}
+
+/// After `rotate_key` new ciphertexts carry version 2 and version-1 ones still decrypt;
+/// `rewrap` turns a v1 ciphertext into a v2 one of the same plaintext.
+pub async fn transit_rotation(b: &Backend, prefix: &str) -> CheckResult {
+    let t = engine(b)?.as_ref();
+    let name = key_name(prefix, "aes");
+    let v1 = encrypt_then_rotate(t, &name).await?;
     let v2 = ok(
         "encrypt after rotation",
         t.encrypt(&name, PLAINTEXT, None).await,
@@ -183,6 +187,19 @@ pub async fn transit_rotation(b: &Backend, prefix: &str) -> CheckResult {
         PLAINTEXT,
     )
     .await?;
+    Ok(())
+}
+
+/// After a rotation and `set_min_decryption_version(2)`, decrypting a v1 ciphertext is
+/// InvalidInput while v2 ones still decrypt.
+pub async fn transit_min_decryption_version(b: &Backend, prefix: &str) -> CheckResult {
+    let t = engine(b)?.as_ref();
+    let name = key_name(prefix, "aes");
+    let v1 = encrypt_then_rotate(t, &name).await?;
+    let v2 = ok(
+        "encrypt after rotation",
+        t.encrypt(&name, PLAINTEXT, None).await,
+    )?;
     let info = ok(
         "set_min_decryption_version(2)",
         t.set_min_decryption_version(&name, 2).await,
@@ -220,27 +237,49 @@ pub async fn transit_hmac(b: &Backend, prefix: &str) -> CheckResult {
     Ok(())
 }
 
-/// An ed25519 signature verifies for the signed data and not for altered data. Skipped
-/// when the backend answers Unsupported to creating an ed25519 key.
+/// A signature by each signing key type the engine declares verifies for the signed data
+/// and not for altered data. An engine that declares no signing key type passes as long as
+/// it refuses to sign with an encryption key.
 pub async fn transit_sign_verify(b: &Backend, prefix: &str) -> CheckResult {
     let t = engine(b)?.as_ref();
-    let name = key_name(prefix, "ed25519");
+    let declared = b.capabilities().transit.unwrap_or_default();
+    let signing = declared.key_types.iter().filter(|k| k.signs());
+    for key_type in signing {
+        sign_and_verify(t, &key_name(prefix, key_type.name()), *key_type).await?;
+    }
+    if !declared.signs() {
+        let name = key_name(prefix, "aes");
+        new_aes_key(t, &name).await?;
+        if t.sign(&name, PLAINTEXT).await.is_ok() {
+            return Err("sign with an aes256-gcm96 key succeeded".to_owned().into());
+        }
+    }
+    Ok(())
+}
+
+async fn sign_and_verify(t: &dyn Transit, name: &str, key_type: KeyType) -> Result<(), String> {
     let options = KeyOptions {
-        key_type: KeyType::Ed25519,
+        key_type,
         ..KeyOptions::default()
     };
-    supported("create_key(ed25519)", t.create_key(&name, options).await)?;
-    let signature = ok("sign", t.sign(&name, PLAINTEXT).await)?;
+    ok(
+        &format!("create_key({key_type})"),
+        t.create_key(name, options).await,
+    )?;
+    let signature = ok("sign", t.sign(name, PLAINTEXT).await)?;
     let genuine = ok(
         "verify of the signed data",
-        t.verify(&name, PLAINTEXT, &signature).await,
+        t.verify(name, PLAINTEXT, &signature).await,
     )?;
-    ensure!(genuine, "verify of the signed data returned false");
+    ensure!(
+        genuine,
+        "{key_type}: verify of the signed data returned false"
+    );
     let altered = ok(
         "verify of altered data",
-        t.verify(&name, b"altered data", &signature).await,
+        t.verify(name, b"altered data", &signature).await,
     )?;
-    ensure!(!altered, "verify of altered data returned true");
+    ensure!(!altered, "{key_type}: verify of altered data returned true");
     Ok(())
 }
 
@@ -308,12 +347,12 @@ pub async fn transit_key_management(b: &Backend, prefix: &str) -> CheckResult {
 }
 
 /// `import_key` of 32 random bytes as aes256-gcm96 makes a version-1 key that encrypts and
-/// decrypts. Skipped when the backend answers Unsupported to the import.
+/// decrypts.
 pub async fn transit_import_key(b: &Backend, prefix: &str) -> CheckResult {
     let t = engine(b)?.as_ref();
     let name = key_name(prefix, "imported");
     let material = SecretValue::new(rand::random::<[u8; 32]>());
-    let info = supported(
+    let info = ok(
         "import_key(aes256-gcm96)",
         t.import_key(&name, KeyType::Aes256Gcm96, material).await,
     )?;

@@ -7,13 +7,15 @@ use std::time::Duration;
 use ironsecrets_core::{Error, Result, SecretValue};
 use url::{Host, Url};
 
-/// The KV secrets engine version of the mount.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The KV secrets engine version of the mount (option `kv`: `1`, `2`, `v1` or `v2`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub enum KvVersion {
     /// KV v1: one value per path, no versions, no metadata.
+    #[serde(rename = "1", alias = "v1")]
     V1,
     /// KV v2: versions, check-and-set, soft delete, custom metadata.
     #[default]
+    #[serde(rename = "2", alias = "v2")]
     V2,
 }
 
@@ -75,6 +77,8 @@ pub struct VaultConfig {
 pub const DEFAULT_ADDRESS: &str = "https://127.0.0.1:8200";
 /// The mount used when none is given.
 pub const DEFAULT_MOUNT: &str = "secret";
+/// The transit mount used when none is given.
+pub const DEFAULT_TRANSIT_MOUNT: &str = "transit";
 /// The request timeout used when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -86,7 +90,7 @@ impl Default for VaultConfig {
             namespace: None,
             mount: DEFAULT_MOUNT.to_owned(),
             kv_version: KvVersion::V2,
-            transit_mount: crate::transit::DEFAULT_TRANSIT_MOUNT.to_owned(),
+            transit_mount: DEFAULT_TRANSIT_MOUNT.to_owned(),
             tls: TlsConfig::default(),
             allow_http: false,
             timeout: DEFAULT_TIMEOUT,
@@ -195,17 +199,6 @@ pub(crate) fn parse_bool(name: &str, text: &str) -> Result<bool> {
     }
 }
 
-/// Parses a timeout given in whole seconds, with or without an `s` suffix.
-pub(crate) fn parse_timeout(name: &str, text: &str) -> Result<Duration> {
-    let digits = text.trim().strip_suffix('s').unwrap_or(text.trim());
-    match digits.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(Error::config(format!(
-            "{name} must be a positive number of seconds such as 30 or 30s, not '{text}'"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,14 +282,6 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::Config);
             assert!(err.message().contains("VAULT_SKIP_VERIFY"));
         }
-    }
-
-    #[test]
-    fn timeouts_are_seconds() {
-        assert_eq!(parse_timeout("t", "5").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_timeout("t", "5s").unwrap(), Duration::from_secs(5));
-        assert!(parse_timeout("t", "0").is_err());
-        assert!(parse_timeout("t", "soon").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use ironsecrets_core::{
-    CredentialRequest, DynamicCredentials, Error, ErrorKind, LeasedCredential, Result,
+    CredentialRequest, DynamicCredentials, Error, ErrorKind, LeasedCredential, Operation, Result,
 };
 
 use crate::errors::BACKEND;
@@ -96,7 +96,7 @@ fn unsupported(request: &CredentialRequest) -> Error {
         format!("the {BACKEND} backend does not issue {variant} credentials"),
     )
     .with_backend(BACKEND)
-    .with_operation("issue")
+    .with_operation(Operation::IssueCredential)
 }
 
 #[cfg(test)]
@@ -111,7 +111,7 @@ mod tests {
             ttl: None,
         });
         assert_eq!(err.kind(), ErrorKind::Unsupported);
-        assert_eq!(err.operation(), Some("issue"));
+        assert_eq!(err.operation(), Some(Operation::IssueCredential));
         assert_eq!(
             err.to_string(),
             "vault issue: the vault backend does not issue Cloud credentials"

@@ -1,9 +1,10 @@
 //! Tags and rotation policy in KV v2 `custom_metadata`, where other Vault clients see them.
 //!
 //! - Each tag is a plain key: tag `owner=team-a` is `custom_metadata.owner = "team-a"`.
-//! - The rotation policy is two keys holding whole seconds with an `s` suffix (a Go
-//!   duration, as Vault writes them): `ironsecrets.rotation.period = "2592000s"` and
-//!   `ironsecrets.rotation.remind_before = "604800s"`.
+//! - The rotation policy is the core's reserved keys ([`ironsecrets_core::metadata_keys`],
+//!   the same for every backend): `ironsecrets.rotation-period = "2592000"` and
+//!   `ironsecrets.rotation-remind-before = "604800"` (whole seconds; a Go duration such
+//!   as `"2592000s"` written by another tool reads too).
 //! - Keys starting with `ironsecrets.` are ours: a tag may not use that prefix, and
 //!   unknown keys under it are left as they are.
 //!
@@ -11,16 +12,9 @@
 //! 512 bytes; a change that would exceed them is InvalidInput before any request.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
+use ironsecrets_core::metadata_keys::{self, ReservedKey, is_reserved, rotation_entries};
 use ironsecrets_core::{Error, MetadataUpdate, Result, RotationPolicy};
-
-/// Key holding the rotation period.
-pub const ROTATION_PERIOD: &str = "ironsecrets.rotation.period";
-/// Key holding how long before the end of the period to remind.
-pub const ROTATION_REMIND_BEFORE: &str = "ironsecrets.rotation.remind_before";
-/// The prefix reserved for our own keys.
-pub const RESERVED_PREFIX: &str = "ironsecrets.";
 
 const MAX_KEYS: usize = 64;
 const MAX_KEY_LEN: usize = 128;
@@ -32,11 +26,7 @@ pub(crate) fn check(update: &MetadataUpdate) -> Result<()> {
         return Err(Error::invalid_input("max_versions must be at least 1"));
     }
     for (key, value) in update.tags.iter().flatten() {
-        if key.starts_with(RESERVED_PREFIX) {
-            return Err(Error::invalid_input(format!(
-                "tag '{key}' uses the reserved prefix '{RESERVED_PREFIX}'"
-            )));
-        }
+        metadata_keys::check_tag(key)?;
         if key.is_empty() || key.len() > MAX_KEY_LEN {
             return Err(Error::invalid_input(format!(
                 "tag keys must be 1 to {MAX_KEY_LEN} bytes; '{key}' is not"
@@ -58,19 +48,10 @@ pub(crate) fn read(
 ) -> Result<(BTreeMap<String, String>, Option<RotationPolicy>)> {
     let tags = custom
         .iter()
-        .filter(|(k, _)| !k.starts_with(RESERVED_PREFIX))
+        .filter(|(k, _)| !is_reserved(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let rotation = match custom.get(ROTATION_PERIOD) {
-        None => None,
-        Some(period) => Some(RotationPolicy {
-            period: seconds(ROTATION_PERIOD, period)?,
-            remind_before: match custom.get(ROTATION_REMIND_BEFORE) {
-                Some(remind) => seconds(ROTATION_REMIND_BEFORE, remind)?,
-                None => RotationPolicy::default().remind_before,
-            },
-        }),
-    };
+    let rotation = metadata_keys::read_rotation(|key| custom.get(key).map(String::as_str))?;
     Ok((tags, rotation))
 }
 
@@ -86,23 +67,21 @@ pub(crate) fn apply(
     let mut next: HashMap<String, String> = match &update.tags {
         Some(tags) => current
             .iter()
-            .filter(|(k, _)| k.starts_with(RESERVED_PREFIX))
+            .filter(|(k, _)| is_reserved(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .chain(tags.iter().map(|(k, v)| (k.clone(), v.clone())))
             .collect(),
         None => current.clone(),
     };
     if let Some(rotation) = &update.rotation {
-        next.remove(ROTATION_PERIOD);
-        next.remove(ROTATION_REMIND_BEFORE);
+        for key in ReservedKey::ALL {
+            next.remove(key.key());
+        }
         if let Some(policy) = rotation {
-            next.insert(
-                ROTATION_PERIOD.to_owned(),
-                format!("{}s", policy.period.as_secs()),
-            );
-            next.insert(
-                ROTATION_REMIND_BEFORE.to_owned(),
-                format!("{}s", policy.remind_before.as_secs()),
+            next.extend(
+                rotation_entries(policy)
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value)),
             );
         }
     }
@@ -115,23 +94,14 @@ pub(crate) fn apply(
     Ok(Some(next))
 }
 
-fn seconds(key: &str, text: &str) -> Result<Duration> {
-    text.strip_suffix('s')
-        .unwrap_or(text)
-        .parse::<u64>()
-        .map(Duration::from_secs)
-        .map_err(|_| {
-            Error::unexpected(format!(
-                "custom_metadata {key} is '{text}', not a number of seconds such as 86400s"
-            ))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use ironsecrets_core::ErrorKind;
 
     use super::*;
+
+    const ROTATION_PERIOD: &str = "ironsecrets.rotation-period";
+    const ROTATION_REMIND_BEFORE: &str = "ironsecrets.rotation-remind-before";
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -152,8 +122,8 @@ mod tests {
             stored,
             map(&[
                 ("owner", "a"),
-                (ROTATION_PERIOD, "2592000s"),
-                (ROTATION_REMIND_BEFORE, "604800s"),
+                (ROTATION_PERIOD, "2592000"),
+                (ROTATION_REMIND_BEFORE, "604800"),
             ])
         );
         let (tags, rotation) = read(&stored).unwrap();
@@ -193,7 +163,7 @@ mod tests {
     #[test]
     fn reserved_or_oversized_tags_are_invalid_input() {
         for (key, value) in [
-            ("ironsecrets.rotation.period", "1"),
+            ("ironsecrets.rotation-period", "1"),
             ("", "x"),
             (&"k".repeat(129) as &str, "x"),
             ("k", &"v".repeat(513) as &str),

@@ -15,7 +15,8 @@
 use std::time::Duration;
 
 use ironsecrets_core::{
-    Error, ErrorKind, Lease, LeasedCredential, Result, SecretMap, SecretValue, validate_path,
+    Error, ErrorKind, Lease, LeasedCredential, Operation, Result, SecretMap, SecretValue,
+    validate_path,
 };
 use serde::Deserialize;
 use vaultrs::api::database::requests::{
@@ -86,9 +87,10 @@ pub(crate) async fn issue(
             data: issued.data.into_map(),
         })
     };
-    issued
-        .await
-        .map_err(context("issue", &format!("{mount}/creds/{role}")))
+    issued.await.map_err(context(
+        Operation::IssueCredential,
+        &format!("{mount}/creds/{role}"),
+    ))
 }
 
 /// The current credentials of static role `role` of the engine at `mount`.
@@ -115,8 +117,10 @@ pub(crate) async fn static_creds(
         };
         Ok(LeasedCredential { lease, data })
     };
-    read.await
-        .map_err(context("issue", &format!("{mount}/static-creds/{role}")))
+    read.await.map_err(context(
+        Operation::IssueCredential,
+        &format!("{mount}/static-creds/{role}"),
+    ))
 }
 
 /// Checks a mount path and a one-segment name before they go into a URL.
@@ -197,9 +201,10 @@ impl VaultDatabase {
             };
             self.client.call(request).await.map(drop)
         };
-        configured
-            .await
-            .map_err(context("configure-connection", &self.path("config", name)))
+        configured.await.map_err(context(
+            Operation::DatabaseConfigure,
+            &self.path("config", name),
+        ))
     }
 
     /// Creates or replaces dynamic role `name` (`<mount>/roles/<name>`) on connection
@@ -229,9 +234,10 @@ impl VaultDatabase {
             };
             self.client.call(request).await.map(drop)
         };
-        created
-            .await
-            .map_err(context("create-role", &self.path("roles", name)))
+        created.await.map_err(context(
+            Operation::DatabaseCreateRole,
+            &self.path("roles", name),
+        ))
     }
 
     /// Creates or replaces static role `name` (`<mount>/static-roles/<name>`) managing the
@@ -257,7 +263,7 @@ impl VaultDatabase {
             self.client.call(request).await.map(drop)
         };
         created.await.map_err(context(
-            "create-static-role",
+            Operation::DatabaseCreateStaticRole,
             &self.path("static-roles", name),
         ))
     }
@@ -273,7 +279,7 @@ impl VaultDatabase {
             self.client.call(request).await.map_err(missing).map(drop)
         };
         rotated.await.map_err(context(
-            "rotate-static-role",
+            Operation::DatabaseRotateStaticRole,
             &self.path("rotate-role", name),
         ))
     }
@@ -289,9 +295,10 @@ impl VaultDatabase {
             };
             self.client.call(request).await.map_err(missing).map(drop)
         };
-        rotated
-            .await
-            .map_err(context("rotate-root", &self.path("rotate-root", name)))
+        rotated.await.map_err(context(
+            Operation::DatabaseRotateRoot,
+            &self.path("rotate-root", name),
+        ))
     }
 
     /// `<mount>/<section>/<name>`, for error context.

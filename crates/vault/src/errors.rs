@@ -6,15 +6,16 @@
 
 use std::time::Duration;
 
-use ironsecrets_core::{Error, ErrorKind};
+use ironsecrets_core::{Error, ErrorKind, Operation};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
 
 /// The backend name in errors and [`Backend::name`](ironsecrets_core::Backend::name).
 pub(crate) const BACKEND: &str = "vault";
 
-/// Adds backend, operation and path to an error of a store operation.
-pub(crate) fn context(operation: &'static str, path: &str) -> impl FnOnce(Error) -> Error {
+/// Adds backend, operation and path to an error of a Vault-specific engine call (the
+/// common traits' errors get theirs from the layer stack).
+pub(crate) fn context(operation: Operation, path: &str) -> impl FnOnce(Error) -> Error {
     move |e| e.context(BACKEND, operation, path)
 }
 
@@ -148,7 +149,14 @@ pub(crate) fn transport(err: reqwest::Error, address: &str, timeout: Duration) -
             root_cause(&err)
         )
     };
-    Error::new(ErrorKind::Unavailable, message).with_source(err)
+    let mapped = Error::new(ErrorKind::Unavailable, message);
+    // Without a connection no request reached Vault: sending it again is safe.
+    let mapped = if err.is_connect() {
+        mapped.with_not_applied()
+    } else {
+        mapped
+    };
+    mapped.with_source(err)
 }
 
 /// The Config error for a TLS failure in `err`'s causes that retrying cannot fix.

@@ -1,6 +1,6 @@
 //! `sys/health`: the server's state as a typed status.
 
-use ironsecrets_core::Result;
+use ironsecrets_core::{Operation, Result};
 use serde::Deserialize;
 use vaultrs::api::sys::requests::ReadHealthRequest;
 
@@ -48,7 +48,7 @@ impl VaultClient {
     pub async fn health(&self) -> Result<Health> {
         self.read_health()
             .await
-            .map_err(|e| e.context(BACKEND, "health", ""))
+            .map_err(|e| e.context(BACKEND, Operation::Health, ""))
     }
 
     async fn read_health(&self) -> Result<Health> {

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ironsecrets_core::{
-    Capabilities, Error, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
-    SecretValue, Version, VersionInfo, VersionSelector, VersionState, validate_path,
+    Error, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore, SecretValue,
+    StoreCapabilities, Version, VersionInfo, VersionSelector, VersionState, validate_path,
     validate_prefix,
 };
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use vaultrs::api::kv1::requests::{
     DeleteSecretRequest, GetSecretRequest, ListSecretRequest, SetSecretRequest,
 };
 
-use crate::errors::{BACKEND, context, not_found_as};
+use crate::errors::{BACKEND, not_found_as};
 use crate::{VaultClient, list, value};
 
 /// The only version id a KV v1 secret has: its current value.
@@ -57,7 +57,7 @@ impl Kv1Store {
         match selector {
             VersionSelector::Latest => {}
             VersionSelector::Version(v) if v.as_str() == KV1_VERSION => {}
-            _ => return Err(Error::unsupported(BACKEND, "versions on KV v1")),
+            _ => return Err(Error::unsupported_feature(BACKEND, "versions on KV v1")),
         }
         let request = GetSecretRequest {
             mount: self.mount.clone(),
@@ -74,10 +74,13 @@ impl Kv1Store {
     async fn write(&self, path: &str, value: &SecretValue, options: &PutOptions) -> Result<()> {
         validate_path(path)?;
         if options.cas.is_some() {
-            return Err(Error::unsupported(BACKEND, "check-and-set on KV v1"));
+            return Err(Error::unsupported_feature(
+                BACKEND,
+                "check-and-set on KV v1",
+            ));
         }
         if options.metadata != MetadataUpdate::default() {
-            return Err(Error::unsupported(BACKEND, "metadata on KV v1"));
+            return Err(Error::unsupported_feature(BACKEND, "metadata on KV v1"));
         }
         let request = SetSecretRequest {
             mount: self.mount.clone(),
@@ -92,7 +95,7 @@ impl Kv1Store {
     /// a delete of nothing with success).
     async fn remove(&self, path: &str, versions: &[Version]) -> Result<()> {
         if versions.iter().any(|v| v.as_str() != KV1_VERSION) {
-            return Err(Error::unsupported(BACKEND, "versions on KV v1"));
+            return Err(Error::unsupported_feature(BACKEND, "versions on KV v1"));
         }
         self.read(path, &VersionSelector::Latest).await?;
         let request = DeleteSecretRequest {
@@ -109,18 +112,16 @@ impl SecretStore for Kv1Store {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             binary_values: true,
-            ..Capabilities::default()
+            empty_values: true,
+            ..StoreCapabilities::default()
         }
     }
 
     async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        let value = self
-            .read(path, &version)
-            .await
-            .map_err(context("get", path))?;
+        let value = self.read(path, &version).await?;
         Ok(Secret {
             path: path.to_owned(),
             version: Version::new(KV1_VERSION),
@@ -135,9 +136,7 @@ impl SecretStore for Kv1Store {
         value: SecretValue,
         options: PutOptions,
     ) -> Result<VersionInfo> {
-        self.write(path, &value, &options)
-            .await
-            .map_err(context("put", path))?;
+        self.write(path, &value, &options).await?;
         Ok(VersionInfo {
             version: Version::new(KV1_VERSION),
             created_at: Utc::now(),
@@ -148,9 +147,7 @@ impl SecretStore for Kv1Store {
 
     /// Deletes the value for good: KV v1 has no soft delete.
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.remove(path, versions)
-            .await
-            .map_err(context("delete", path))
+        self.remove(path, versions).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
@@ -165,24 +162,24 @@ impl SecretStore for Kv1Store {
             })
             .await
         };
-        listed.await.map_err(context("list", prefix))
+        listed.await
     }
 
     /// NotFound for a missing path; otherwise Unsupported, as KV v1 keeps no metadata.
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
         let described = async {
             self.read(path, &VersionSelector::Latest).await?;
-            Err(Error::unsupported(BACKEND, "metadata on KV v1"))
+            Err(Error::unsupported_feature(BACKEND, "metadata on KV v1"))
         };
-        described.await.map_err(context("metadata", path))
+        described.await
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
         let _ = update;
-        Err(Error::unsupported(BACKEND, "metadata on KV v1").with_path(path))
+        Err(Error::unsupported_feature(BACKEND, "metadata on KV v1").with_path(path))
     }
 
     async fn purge(&self, path: &str) -> Result<()> {
-        self.remove(path, &[]).await.map_err(context("purge", path))
+        self.remove(path, &[]).await
     }
 }

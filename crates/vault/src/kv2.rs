@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ironsecrets_core::{
-    Capabilities, Cas, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret,
-    SecretMetadata, SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState,
+    Cas, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
+    SecretValue, StoreCapabilities, Version, VersionInfo, VersionSelector, VersionState,
     validate_path, validate_prefix,
 };
 use vaultrs::api::kv2::requests::{
@@ -19,7 +19,7 @@ use vaultrs::api::kv2::responses::{
     ListSecretsResponse, ReadSecretMetadataResponse, ReadSecretResponse, SecretVersionMetadata,
 };
 
-use crate::errors::{BACKEND, context, not_found_as};
+use crate::errors::{BACKEND, not_found_as};
 use crate::{VaultClient, custom_metadata, list, value};
 
 /// A KV v2 mount. Values are stored as described in the crate docs; tags and the rotation
@@ -97,7 +97,9 @@ impl Kv2Store {
         let version = match selector {
             VersionSelector::Latest => None,
             VersionSelector::Version(v) => Some(number(&v)?),
-            VersionSelector::Stage(_) => return Err(Error::unsupported(BACKEND, "get by stage")),
+            VersionSelector::Stage(_) => {
+                return Err(Error::unsupported_feature(BACKEND, "get by stage"));
+            }
         };
         let request = ReadSecretRequest {
             mount: self.mount.clone(),
@@ -299,8 +301,8 @@ impl SecretStore for Kv2Store {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             soft_delete: true,
@@ -308,13 +310,15 @@ impl SecretStore for Kv2Store {
             undelete: true,
             destroy: true,
             tags: true,
+            max_versions: true,
             binary_values: true,
-            ..Capabilities::default()
+            empty_values: true,
+            max_value_bytes: None,
         }
     }
 
     async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        self.read(path, version).await.map_err(context("get", path))
+        self.read(path, version).await
     }
 
     async fn put(
@@ -323,15 +327,11 @@ impl SecretStore for Kv2Store {
         value: SecretValue,
         options: PutOptions,
     ) -> Result<VersionInfo> {
-        self.write(path, value, options)
-            .await
-            .map_err(context("put", path))
+        self.write(path, value, options).await
     }
 
     async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.change(path, versions, Change::Delete)
-            .await
-            .map_err(context("delete", path))
+        self.change(path, versions, Change::Delete).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
@@ -347,11 +347,11 @@ impl SecretStore for Kv2Store {
             })
             .await
         };
-        listed.await.map_err(context("list", prefix))
+        listed.await
     }
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
-        self.describe(path).await.map_err(context("metadata", path))
+        self.describe(path).await
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
@@ -362,7 +362,7 @@ impl SecretStore for Kv2Store {
             self.write_metadata(path, &update, &current).await?;
             self.describe(path).await
         };
-        updated.await.map_err(context("update-metadata", path))
+        updated.await
     }
 
     async fn purge(&self, path: &str) -> Result<()> {
@@ -375,18 +375,14 @@ impl SecretStore for Kv2Store {
             };
             self.client.call(request).await.map(drop)
         };
-        purged.await.map_err(context("purge", path))
+        purged.await
     }
 
     async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.change(path, versions, Change::Undelete)
-            .await
-            .map_err(context("undelete", path))
+        self.change(path, versions, Change::Undelete).await
     }
 
     async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.change(path, versions, Change::Destroy)
-            .await
-            .map_err(context("destroy", path))
+        self.change(path, versions, Change::Destroy).await
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use ironsecrets_core::{
-    Cas, Error, Result, SecretMap, SecretValue, Version, VersionInfo, validate_path,
+    Cas, Error, Operation, Result, SecretMap, SecretValue, Version, VersionInfo, validate_path,
 };
 use serde_json::{Map, Value, json};
 
@@ -120,7 +120,7 @@ impl Kv2Store {
         let fields = fields.into();
         self.merge(path, &fields, cas)
             .await
-            .map_err(context("patch", path))
+            .map_err(context(Operation::Patch, path))
     }
 
     async fn merge(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ironsecrets_core::{Error, ErrorKind, Lease, Leases, Result, validate_prefix};
+use ironsecrets_core::{Error, ErrorKind, Lease, Leases, Operation, Result, validate_prefix};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -98,7 +98,9 @@ impl VaultLeases {
                 .await
                 .map(drop)
         };
-        revoked.await.map_err(context("revoke-prefix", prefix))
+        revoked
+            .await
+            .map_err(context(Operation::RevokeLeasePrefix, prefix))
     }
 
     /// `PUT sys/leases/<action>` (sent as POST, which Vault treats alike) with a body
@@ -156,9 +158,7 @@ impl Leases for VaultLeases {
     /// `sys/leases/renew`. The lease returned has the ttl Vault granted (capped by the
     /// role's max ttl, possibly shorter than `increment`) from now.
     async fn renew(&self, lease_id: &str, increment: Option<Duration>) -> Result<Lease> {
-        self.renew_lease(lease_id, increment)
-            .await
-            .map_err(context("renew", lease_id))
+        self.renew_lease(lease_id, increment).await
     }
 
     /// `sys/leases/revoke`, waiting for the revocation to finish. Revoking an unknown or
@@ -167,15 +167,12 @@ impl Leases for VaultLeases {
         self.send("revoke", json!({ "lease_id": lease_id }))
             .await
             .map(drop)
-            .map_err(context("revoke", lease_id))
     }
 
     /// `sys/leases/lookup`. `issued_at` is the latest renewal (else the issue time) and
     /// `ttl` runs from there to Vault's expire time, so `expires_at()` is that time.
     async fn lookup(&self, lease_id: &str) -> Result<Lease> {
-        self.lookup_lease(lease_id)
-            .await
-            .map_err(context("lookup", lease_id))
+        self.lookup_lease(lease_id).await
     }
 }
 

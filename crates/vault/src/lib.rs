@@ -16,8 +16,9 @@
 //!
 //! # Opening
 //! - `vault://host:port?mount=secret&kv=2&namespace=ns` — https unless `tls=false`, port
-//!   8200 by default; the token comes from `VAULT_TOKEN` or `~/.vault-token`, never from
-//!   the URI. All parameters: [`VaultConfig::from_uri_and_vars`].
+//!   8200 by default; the token comes from the `token` option, `VAULT_TOKEN` or
+//!   `~/.vault-token`, never from the URI; `login=approle` (and the other methods) logs
+//!   in at open. Every option: [`VaultOptions`].
 //! - [`VaultConfig::from_env`]: the Vault CLI's variables (`VAULT_ADDR`, `VAULT_TOKEN`,
 //!   `VAULT_NAMESPACE`, `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
 //!   `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`).
@@ -45,8 +46,9 @@
 //! # Metadata (KV v2)
 //! Tags and the rotation policy live in the secret's `custom_metadata`, readable and
 //! editable by any Vault client: each tag is a plain key (`owner = "team-a"`), the
-//! policy is `ironsecrets.rotation.period` and `ironsecrets.rotation.remind_before`, in
-//! seconds with an `s` suffix (`"2592000s"`). Keys starting with `ironsecrets.` are
+//! policy is `ironsecrets.rotation-period` and `ironsecrets.rotation-remind-before`, in
+//! whole seconds (`"2592000"`), as every backend writes them
+//! ([`ironsecrets_core::metadata_keys`]). Keys starting with `ironsecrets.` are
 //! reserved: a tag may not use the prefix. `max_versions` is Vault's own setting (`None`
 //! when the mount default applies).
 //!
@@ -118,6 +120,7 @@ mod config;
 mod credentials;
 pub mod custom_metadata;
 pub mod database;
+mod env;
 mod errors;
 mod health;
 mod kv1;
@@ -125,19 +128,19 @@ mod kv2;
 mod kv2_patch;
 mod leases;
 mod list;
+mod options;
 pub mod pki;
 pub mod ssh;
 pub mod totp;
 mod transit;
-mod transit_import;
-mod uri;
 pub mod value;
 
 pub use auth::{KUBERNETES_TOKEN_FILE, Login, TokenInfo, TokenLease};
 pub use client::VaultClient;
 pub use cloud::{AwsCredsRequest, CloudEngine, GcpKeyRequest, GcpSecretType, VaultCloud};
 pub use config::{
-    DEFAULT_ADDRESS, DEFAULT_MOUNT, DEFAULT_TIMEOUT, KvVersion, TlsConfig, VaultConfig,
+    DEFAULT_ADDRESS, DEFAULT_MOUNT, DEFAULT_TIMEOUT, DEFAULT_TRANSIT_MOUNT, KvVersion, TlsConfig,
+    VaultConfig,
 };
 pub use credentials::VaultCredentials;
 pub use database::VaultDatabase;
@@ -146,6 +149,7 @@ pub use kv1::{KV1_VERSION, Kv1Store};
 pub use kv2::Kv2Store;
 pub use kv2_patch::KvPatch;
 pub use leases::VaultLeases;
+pub use options::{DEFAULT_PORT, LoginMethod, VaultOptions, open};
 pub use pki::{
     IssuedCertificate, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultPki,
 };
@@ -154,8 +158,5 @@ pub use ssh::{
     VerifiedOtp,
 };
 pub use totp::{GeneratedTotpKey, TotpKeyInfo, TotpKeyOptions, VaultTotp};
-pub use transit::{
-    DEFAULT_TRANSIT_MOUNT, DecryptItem, EncryptItem, ExportKind, ImportOptions, VaultTransit,
-};
-pub use uri::{DEFAULT_PORT, open, open_uri};
+pub use transit::{DecryptItem, EncryptItem, ExportKind, ImportOptions, VaultTransit};
 pub use vaultrs;

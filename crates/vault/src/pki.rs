@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ironsecrets_core::{
-    Error, Lease, LeasedCredential, Result, SecretMap, SecretValue, validate_path,
+    Error, Lease, LeasedCredential, Operation, Result, SecretMap, SecretValue, validate_path,
 };
 use serde::Deserialize;
 use vaultrs::api::pki::requests::{
@@ -398,9 +398,10 @@ impl VaultPki {
                 .json::<CertReply>()?
                 .signed()
         };
-        generated
-            .await
-            .map_err(context("generate-root", &self.at("root/generate/internal")))
+        generated.await.map_err(context(
+            Operation::PkiGenerateRoot,
+            &self.at("root/generate/internal"),
+        ))
     }
 
     /// Generates an intermediate CA's key in Vault and returns its CSR, PEM
@@ -420,7 +421,7 @@ impl VaultPki {
             Ok(self.client.call(request).await?.data::<Csr>()?.csr)
         };
         generated.await.map_err(context(
-            "generate-intermediate",
+            Operation::PkiGenerateIntermediate,
             &self.at("intermediate/generate/internal"),
         ))
     }
@@ -450,7 +451,7 @@ impl VaultPki {
                 .signed()
         };
         signed.await.map_err(context(
-            "sign-intermediate",
+            Operation::PkiSignIntermediate,
             &self.at("root/sign-intermediate"),
         ))
     }
@@ -467,8 +468,10 @@ impl VaultPki {
             };
             self.client.call(request).await.map(drop)
         };
-        set.await
-            .map_err(context("set-signed", &self.at("intermediate/set-signed")))
+        set.await.map_err(context(
+            Operation::PkiSetSigned,
+            &self.at("intermediate/set-signed"),
+        ))
     }
 
     /// Creates or replaces role `name`.
@@ -500,9 +503,10 @@ impl VaultPki {
             };
             self.client.call(request).await.map(drop)
         };
-        created
-            .await
-            .map_err(context("create-role", &self.at(&format!("roles/{name}"))))
+        created.await.map_err(context(
+            Operation::PkiCreateRole,
+            &self.at(&format!("roles/{name}")),
+        ))
     }
 
     /// Issues a certificate and a new private key from role `role` (`issue/<role>`).
@@ -535,9 +539,10 @@ impl VaultPki {
                 private_key_type: key_type.unwrap_or_default(),
             })
         };
-        issued
-            .await
-            .map_err(context("issue", &self.at(&format!("issue/{role}"))))
+        issued.await.map_err(context(
+            Operation::PkiIssue,
+            &self.at(&format!("issue/{role}")),
+        ))
     }
 
     /// Signs a CSR (PEM) with role `role` (`sign/<role>`). With the role's
@@ -572,9 +577,10 @@ impl VaultPki {
                 .map_err(unknown_as_not_found)?;
             reply.json::<CertReply>()?.signed()
         };
-        signed
-            .await
-            .map_err(context("sign", &self.at(&format!("sign/{role}"))))
+        signed.await.map_err(context(
+            Operation::PkiSignCsr,
+            &self.at(&format!("sign/{role}")),
+        ))
     }
 
     /// Revokes the certificate with `serial` (`xx:xx:...` or `xx-xx-...`) and rebuilds
@@ -595,35 +601,37 @@ impl VaultPki {
             DateTime::from_timestamp(at, 0)
                 .ok_or_else(|| Error::unexpected("Vault's revocation time is out of range"))
         };
-        revoked.await.map_err(context("revoke", &self.at("revoke")))
+        revoked
+            .await
+            .map_err(context(Operation::PkiRevoke, &self.at("revoke")))
     }
 
     /// The mount's CA certificate, PEM (`ca/pem`).
     pub async fn read_ca_pem(&self) -> Result<String> {
-        self.read_text("ca/pem", "read-ca").await
+        self.read_text("ca/pem", Operation::PkiReadCa).await
     }
 
     /// The mount's CA certificate, DER (`ca`).
     pub async fn read_ca_der(&self) -> Result<Vec<u8>> {
-        self.read_raw("ca", "read-ca").await
+        self.read_raw("ca", Operation::PkiReadCa).await
     }
 
     /// The CA chain above and including the mount's CA, PEM (`ca_chain`).
     pub async fn read_ca_chain_pem(&self) -> Result<String> {
-        self.read_text("ca_chain", "read-ca-chain").await
+        self.read_text("ca_chain", Operation::PkiReadCa).await
     }
 
     /// The mount's current CRL, PEM (`crl/pem`).
     pub async fn read_crl_pem(&self) -> Result<String> {
-        self.read_text("crl/pem", "read-crl").await
+        self.read_text("crl/pem", Operation::PkiReadCrl).await
     }
 
     /// The mount's current CRL, DER (`crl`).
     pub async fn read_crl_der(&self) -> Result<Vec<u8>> {
-        self.read_raw("crl", "read-crl").await
+        self.read_raw("crl", Operation::PkiReadCrl).await
     }
 
-    async fn read_text(&self, rest: &str, operation: &'static str) -> Result<String> {
+    async fn read_text(&self, rest: &str, operation: Operation) -> Result<String> {
         let bytes = self.read_raw(rest, operation).await?;
         String::from_utf8(bytes).map_err(|_| {
             Error::unexpected("Vault's PEM answer is not text").context(
@@ -636,7 +644,7 @@ impl VaultPki {
 
     /// A read whose answer is the body as sent (PEM or DER, not JSON). An empty answer
     /// (no CA yet) is NotFound.
-    async fn read_raw(&self, rest: &str, operation: &'static str) -> Result<Vec<u8>> {
+    async fn read_raw(&self, rest: &str, operation: Operation) -> Result<Vec<u8>> {
         let path = self.at(rest);
         let read = async {
             self.check(None)?;

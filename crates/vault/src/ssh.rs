@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ironsecrets_core::{
-    Error, ErrorKind, Lease, LeasedCredential, Result, SecretMap, SecretValue, validate_path,
+    Error, ErrorKind, Lease, LeasedCredential, Operation, Result, SecretMap, SecretValue,
+    validate_path,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -326,7 +327,7 @@ impl VaultSsh {
             }
         };
         configured.await.map_err(context(
-            "configure-ca",
+            Operation::SshConfigureCa,
             &format!("{}/config/ca", self.mount),
         ))
     }
@@ -338,7 +339,7 @@ impl VaultSsh {
             self.read_public_key().await
         };
         read.await.map_err(context(
-            "ca-public-key",
+            Operation::SshReadCa,
             &format!("{}/config/ca", self.mount),
         ))
     }
@@ -417,7 +418,9 @@ impl VaultSsh {
                 .await
                 .map(drop)
         };
-        written.await.map_err(context("create-role", &path))
+        written
+            .await
+            .map_err(context(Operation::SshCreateRole, &path))
     }
 
     /// Deletes role `name`; deleting a role that does not exist succeeds, as in Vault.
@@ -431,7 +434,9 @@ impl VaultSsh {
             };
             self.client.call(request).await.map(drop)
         };
-        deleted.await.map_err(context("delete-role", &path))
+        deleted
+            .await
+            .map_err(context(Operation::SshDeleteRole, &path))
     }
 
     /// Signs `request.public_key` with role `role` (`sign/<role>`). The certificate is
@@ -463,7 +468,7 @@ impl VaultSsh {
                 .map_err(unknown_as_not_found)?;
             parse_certificate(reply.data::<Signed>()?.signed_key.trim())
         };
-        signed.await.map_err(context("sign", &path))
+        signed.await.map_err(context(Operation::SshSign, &path))
     }
 
     /// A one-time password for `username` (the role's default when `None`) on the host
@@ -501,7 +506,7 @@ impl VaultSsh {
                 data,
             })
         };
-        issued.await.map_err(context("issue", &path))
+        issued.await.map_err(context(Operation::SshOtp, &path))
     }
 
     /// Checks a one-time password (`verify`), which uses it up: who it was for, or
@@ -532,7 +537,9 @@ impl VaultSsh {
                 Err(e) => Err(e),
             }
         };
-        verified.await.map_err(context("verify-otp", &path))
+        verified
+            .await
+            .map_err(context(Operation::SshVerifyOtp, &path))
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ironsecrets_core::{Error, ErrorKind, Result, SecretValue, validate_path};
+use ironsecrets_core::{Error, ErrorKind, Operation, Result, SecretValue, validate_path};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -181,7 +181,9 @@ impl VaultTotp {
                 barcode,
             })
         };
-        created.await.map_err(self.context("create-key", name))
+        created
+            .await
+            .map_err(self.context(Operation::TotpCreateKey, name))
     }
 
     /// Imports key `name` from an `otpauth://totp/...` URL, which names the seed and
@@ -195,7 +197,9 @@ impl VaultTotp {
                 .await
                 .map(drop)
         };
-        imported.await.map_err(self.context("import-key", name))
+        imported
+            .await
+            .map_err(self.context(Operation::TotpImportKey, name))
     }
 
     /// Imports key `name` from its seed, base32 encoded as authenticators show it.
@@ -214,7 +218,9 @@ impl VaultTotp {
                 .await
                 .map(drop)
         };
-        imported.await.map_err(self.context("import-key", name))
+        imported
+            .await
+            .map_err(self.context(Operation::TotpImportKey, name))
     }
 
     /// What Vault tells about key `name`; NotFound when there is none.
@@ -228,7 +234,8 @@ impl VaultTotp {
                 .map_err(|e| not_found_as(e, "no TOTP key by this name"))?;
             reply.data()
         };
-        read.await.map_err(self.context("read-key", name))
+        read.await
+            .map_err(self.context(Operation::TotpReadKey, name))
     }
 
     /// Deletes key `name`; deleting a key that does not exist succeeds, as in Vault.
@@ -237,7 +244,9 @@ impl VaultTotp {
             let path = self.path("keys", name)?;
             self.client.call(ApiRequest::delete(path)).await.map(drop)
         };
-        deleted.await.map_err(self.context("delete-key", name))
+        deleted
+            .await
+            .map_err(self.context(Operation::TotpDeleteKey, name))
     }
 
     /// The current code of key `name` (`code/<name>`).
@@ -251,7 +260,7 @@ impl VaultTotp {
                 .map_err(unknown_as_not_found)?;
             Ok(SecretValue::from(reply.data::<Code>()?.code))
         };
-        read.await.map_err(self.context("code", name))
+        read.await.map_err(self.context(Operation::TotpCode, name))
     }
 
     /// Whether `code` is a valid code of key `name` now (`code/<name>`). A valid code
@@ -270,10 +279,12 @@ impl VaultTotp {
                 Err(e) => Err(e),
             }
         };
-        validated.await.map_err(self.context("validate", name))
+        validated
+            .await
+            .map_err(self.context(Operation::TotpValidate, name))
     }
 
-    fn context(&self, operation: &'static str, name: &str) -> impl FnOnce(Error) -> Error + use<> {
+    fn context(&self, operation: Operation, name: &str) -> impl FnOnce(Error) -> Error + use<> {
         let path = format!("{}/{name}", self.mount);
         move |e| context(operation, &path)(e)
     }

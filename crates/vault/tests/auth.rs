@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ironsecrets_core::Operation;
 use ironsecrets_core::{Error, ErrorKind, PutOptions, SecretStore, VersionSelector};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{Kv2Store, KvVersion, Login, VaultClient, VaultConfig};
@@ -151,7 +152,7 @@ async fn a_token_that_is_not_renewable_says_so() {
     assert!(!client.lookup_self().await.unwrap().lease.renewable);
     let err = client.renew_self(None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-    assert_eq!(err.operation(), Some("renew-self"));
+    assert_eq!(err.operation(), Some(Operation::RenewSelf));
     assert!(!texts(&err).contains(&token));
 }
 
@@ -198,7 +199,7 @@ async fn approle_login_swaps_the_token_into_the_client() {
     let err = client.login(&wrong).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     assert!(!err.is_retryable());
-    assert_eq!(err.operation(), Some("login"));
+    assert_eq!(err.operation(), Some(Operation::Login));
     assert_eq!(err.path(), Some("auth/approle"));
     assert!(!texts(&err).contains("canary-wrong-secret-id"));
     assert!(!format!("{wrong:?}").contains("canary-wrong-secret-id"));

@@ -8,9 +8,10 @@ mod common;
 
 use std::time::Duration;
 
+use ironsecrets_core::Operation;
 use ironsecrets_core::{Backend, CredentialRequest, ErrorKind};
 use ironsecrets_testkit::services::openbao::OpenBao;
-use ironsecrets_vault::{Kv2Store, KvVersion, VaultCloud};
+use ironsecrets_vault::{KvVersion, VaultClient, VaultCloud};
 
 fn cloud(mount: &str, role: &str) -> CredentialRequest {
     CredentialRequest::Cloud {
@@ -66,7 +67,7 @@ async fn cloud_requests_reach_the_server_and_name_what_is_mounted() {
 async fn engine_detection_and_typed_calls_on_a_non_cloud_mount() {
     let bao = OpenBao::start();
     let (kv, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
-    let client = backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = backend.native::<VaultClient>().unwrap().clone();
     let cloud = VaultCloud::new(client.clone(), format!("/{kv}/"));
     assert_eq!(cloud.mount(), kv);
     let err = cloud.engine().await.unwrap_err();
@@ -76,7 +77,7 @@ async fn engine_detection_and_typed_calls_on_a_non_cloud_mount() {
     // `creds/<role>`, which is NotFound.
     let err = cloud.azure_creds("deploy").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert_eq!(err.operation(), Some("azure-creds"));
+    assert_eq!(err.operation(), Some(Operation::IssueCredential));
     // A role name that is not one path segment never reaches the server.
     let err = cloud.gcp_token("a/b").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");

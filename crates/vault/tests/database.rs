@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use ironsecrets_core::Operation;
 use ironsecrets_core::{
     Backend, CredentialRequest, ErrorKind, LeasedCredential, Leases, SecretValue,
 };
@@ -13,7 +14,7 @@ use ironsecrets_testkit::services::mariadb::MariaDb;
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{LAST_VAULT_ROTATION, PASSWORD, USERNAME};
-use ironsecrets_vault::{Kv2Store, KvVersion, VaultDatabase, VaultLeases};
+use ironsecrets_vault::{KvVersion, VaultDatabase, VaultLeases};
 
 const POSTGRES_CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
                                VALID UNTIL '{{expiration}}';";
@@ -95,9 +96,8 @@ impl Engine {
 
 fn client(backend: &Backend) -> ironsecrets_vault::VaultClient {
     backend
-        .native::<Kv2Store>()
-        .expect("a KV v2 backend")
-        .client()
+        .native::<ironsecrets_vault::VaultClient>()
+        .expect("a Vault backend's native handle is its client")
         .clone()
 }
 
@@ -191,7 +191,7 @@ async fn postgres_credentials_log_in_renew_and_stop_working_after_revoke() {
     // The lease is gone: Vault no longer knows it.
     let err = leases.renew(&lease.id, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert_eq!(err.operation(), Some("renew"));
+    assert_eq!(err.operation(), Some(Operation::RenewLease));
     let err = leases.lookup(&lease.id).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     // Revoking again is fine, as in Vault.
@@ -472,7 +472,7 @@ async fn unknown_roles_connections_and_leases_are_not_found() {
     ] {
         let err = credentials.issue(request).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-        assert_eq!(err.operation(), Some("issue"));
+        assert_eq!(err.operation(), Some(Operation::IssueCredential));
     }
     let err = credentials
         .issue(CredentialRequest::Database {

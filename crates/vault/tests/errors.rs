@@ -185,10 +185,10 @@ async fn a_canary_value_or_token_never_shows_in_debug_or_errors() {
     let config = common::config(&bao, &mount, KvVersion::V2);
     assert!(!format!("{config:?}").contains(bao.root_token()));
     let backend = ironsecrets_vault::open(config).await.unwrap();
-    let kv2 = backend
-        .native::<ironsecrets_vault::Kv2Store>()
-        .expect("a KV v2 backend holds a Kv2Store");
-    let shown = format!("{kv2:?} {:?}", kv2.client());
+    let client = backend
+        .native::<ironsecrets_vault::VaultClient>()
+        .expect("a Vault backend's native handle is its client");
+    let shown = format!("{backend:?} {client:?}");
     assert!(!shown.contains(bao.root_token()), "{shown}");
     let store = backend.store();
     let canary = "canary-9d1e4f";
@@ -224,8 +224,11 @@ async fn kv1_says_unsupported_for_what_it_does_not_have() {
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V1).await;
     let store = backend.store();
     let caps = backend.capabilities();
-    assert!(!caps.versions && !caps.check_and_set && !caps.undelete && !caps.destroy);
-    assert!(!caps.tags && caps.binary_values);
+    let declared = caps.store;
+    assert!(
+        !declared.versions && !declared.check_and_set && !declared.undelete && !declared.destroy
+    );
+    assert!(!declared.tags && declared.binary_values);
     store
         .put("one", "v".into(), PutOptions::default())
         .await

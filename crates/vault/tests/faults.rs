@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ironsecrets_core::{Backend, ErrorKind, PutOptions, Result, Secret, VersionSelector};
 use ironsecrets_testkit::services::openbao::OpenBao;
-use ironsecrets_vault::{HealthStatus, Kv2Store, KvVersion};
+use ironsecrets_vault::{HealthStatus, KvVersion, VaultClient};
 
 /// The request timeout of the clients under test.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,7 +56,7 @@ fn signal(bao: &OpenBao, signal: &str) {
 async fn sealed_mid_run_is_unavailable_and_the_same_client_recovers_after_unseal() {
     let bao = OpenBao::start();
     let backend = backend(&bao).await;
-    let client = backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = backend.native::<VaultClient>().unwrap().clone();
     assert_eq!(read(&backend).await.unwrap().value.expose(), b"fault-value");
 
     bao.seal();

@@ -4,16 +4,15 @@ mod common;
 
 use ironsecrets_core::{ErrorKind, PutOptions, VersionSelector};
 use ironsecrets_testkit::services::openbao::OpenBao;
-use ironsecrets_vault::{HealthStatus, Kv2Store, KvVersion};
+use ironsecrets_vault::{HealthStatus, KvVersion, VaultClient};
 
 #[tokio::test]
 async fn a_dev_server_is_active_then_sealed() {
     let bao = OpenBao::start();
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
     let client = backend
-        .native::<Kv2Store>()
-        .expect("a KV v2 backend holds a Kv2Store")
-        .client();
+        .native::<VaultClient>()
+        .expect("a Vault backend's native handle is its client");
     let health = client.health().await.unwrap();
     assert_eq!(health.status, HealthStatus::Active);
     assert!(!health.version.is_empty());

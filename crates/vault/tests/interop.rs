@@ -44,8 +44,8 @@ async fn tags_and_rotation_policy_are_plain_custom_metadata() {
         raw["data"]["custom_metadata"],
         json!({
             "owner": "team-a",
-            "ironsecrets.rotation.period": "2592000s",
-            "ironsecrets.rotation.remind_before": "604800s",
+            "ironsecrets.rotation-period": "2592000",
+            "ironsecrets.rotation-remind-before": "604800",
         })
     );
     assert_eq!(raw["data"]["max_versions"], 5);
@@ -56,7 +56,7 @@ async fn tags_and_rotation_policy_are_plain_custom_metadata() {
         "metadata",
         "put",
         "-custom-metadata=owner=ops",
-        "-custom-metadata=ironsecrets.rotation.period=86400s",
+        "-custom-metadata=ironsecrets.rotation-period=86400s",
         &format!("{mount}/app/db"),
     ]);
     let meta = backend.store().metadata("app/db").await.unwrap();

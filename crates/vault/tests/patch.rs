@@ -3,6 +3,7 @@
 
 mod common;
 
+use ironsecrets_core::Operation;
 use ironsecrets_core::{ErrorKind, PutOptions, SecretMap, SecretStore, Version, VersionSelector};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{Kv2Store, KvPatch, KvVersion};
@@ -144,7 +145,7 @@ async fn patch_checks_and_sets_and_refuses_missing_paths() {
         .await
         .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
-    assert_eq!(missing.operation(), Some("patch"));
+    assert_eq!(missing.operation(), Some(Operation::Patch));
 
     store.delete("k", &[]).await.unwrap();
     let deleted = store

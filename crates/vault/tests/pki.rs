@@ -8,10 +8,12 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+use ironsecrets_core::Operation;
 use ironsecrets_core::{Backend, CredentialRequest, ErrorKind};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{
-    Kv2Store, KvVersion, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultPki, pki,
+    KvVersion, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultClient, VaultPki,
+    pki,
 };
 use rcgen::{CertificateParams, DnType, KeyPair, PublicKeyData};
 use x509_parser::certificate::X509Certificate;
@@ -32,7 +34,7 @@ struct Ca {
 async fn two_level_ca() -> Ca {
     let bao = OpenBao::start();
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
-    let client = backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = backend.native::<VaultClient>().unwrap().clone();
     for mount in ["pki", "pki_int"] {
         bao.run(&["secrets", "enable", &format!("-path={mount}"), "pki"]);
         bao.run(&["secrets", "tune", "-max-lease-ttl=87600h", mount]);
@@ -340,11 +342,11 @@ async fn unknown_roles_names_outside_the_role_and_an_empty_mount() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 
     ca.bao.run(&["secrets", "enable", "-path=pki_empty", "pki"]);
-    let client = ca.backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = ca.backend.native::<VaultClient>().unwrap().clone();
     let empty = VaultPki::new(client, "pki_empty");
     let err = empty.read_ca_pem().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert_eq!(err.operation(), Some("read-ca"));
+    assert_eq!(err.operation(), Some(Operation::PkiReadCa));
     let err = empty.read_ca_der().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }

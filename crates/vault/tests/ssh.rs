@@ -6,10 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use ironsecrets_core::Operation;
 use ironsecrets_core::{Backend, CredentialRequest, ErrorKind, SecretValue};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{
-    Kv2Store, KvVersion, SshCaKey, SshCaRole, SshCertType, SshOtpRole, SshSignRequest, VaultSsh,
+    KvVersion, SshCaKey, SshCaRole, SshCertType, SshOtpRole, SshSignRequest, VaultClient, VaultSsh,
     VerifiedOtp, ssh,
 };
 use ssh_key::certificate::CertType;
@@ -20,7 +21,7 @@ use ssh_key::{Algorithm, Certificate, HashAlg, PrivateKey, PublicKey};
 async fn setup() -> (OpenBao, Backend, VaultSsh) {
     let bao = OpenBao::start();
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
-    let client = backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = backend.native::<VaultClient>().unwrap().clone();
     bao.run(&["secrets", "enable", "-path=team/ssh", "ssh"]);
     (bao, backend, VaultSsh::new(client, "team/ssh"))
 }
@@ -229,7 +230,7 @@ async fn unknown_roles_and_a_missing_ca_are_not_found() {
     };
     let err = ssh.sign("nope", &request).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert_eq!(err.operation(), Some("sign"));
+    assert_eq!(err.operation(), Some(Operation::SshSign));
     let err = ssh.otp("nope", "127.0.0.1", None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     let err = backend

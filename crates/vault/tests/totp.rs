@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac};
 use ironsecrets_core::{ErrorKind, SecretValue};
 use ironsecrets_testkit::services::openbao::OpenBao;
-use ironsecrets_vault::{Kv2Store, KvVersion, TotpKeyOptions, VaultTotp};
+use ironsecrets_vault::{KvVersion, TotpKeyOptions, VaultClient, VaultTotp};
 use sha1::Sha1;
 
 /// RFC 6238's SHA1 test seed, and its base32 form.
@@ -20,7 +20,7 @@ const RFC_SEED_BASE32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 async fn setup() -> (OpenBao, VaultTotp) {
     let bao = OpenBao::start();
     let (_, backend) = common::fresh_mount(&bao, KvVersion::V2).await;
-    let client = backend.native::<Kv2Store>().unwrap().client().clone();
+    let client = backend.native::<VaultClient>().unwrap().clone();
     bao.run(&["secrets", "enable", "-path=otp/totp", "totp"]);
     (bao, VaultTotp::new(client, "otp/totp"))
 }

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ironsecrets_core::{
-    Backend, Ciphertext, ErrorKind, KeyOptions, KeyType, SecretValue, Signature, StoreUri, Transit,
+    Backend, Ciphertext, ErrorKind, KeyOptions, KeyType, SecretValue, Signature, Stack, StoreUri,
+    Transit,
 };
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{
     DecryptItem, EncryptItem, ExportKind, ImportOptions, Kv2Store, KvVersion, VaultClient,
-    VaultConfig, VaultTransit,
+    VaultOptions, VaultTransit,
 };
 use rsa::pkcs8::EncodePrivateKey;
 
@@ -54,9 +55,11 @@ fn tampered(ciphertext: &Ciphertext) -> Ciphertext {
 async fn kv2_with_transit_passes_the_conformance_suite() {
     let bao = OpenBao::start();
     let (_, transit) = fresh_transit(&bao).await;
-    let (_, opened) = common::fresh_mount(&bao, KvVersion::V2).await;
-    let store = opened.native::<Kv2Store>().expect("a KV v2 store").clone();
-    let backend = Backend::new(Arc::new(store)).with_transit(Arc::new(transit));
+    let (mount, opened) = common::fresh_mount(&bao, KvVersion::V2).await;
+    let client = opened.native::<VaultClient>().expect("the client").clone();
+    let store = Kv2Store::new(client, mount);
+    let raw = Backend::new(Arc::new(store)).with_transit(Arc::new(transit));
+    let backend = Stack::default().apply(&raw);
     let report = ironsecrets_testkit::run_all(&backend).await;
     eprintln!("{report}");
     report.assert_passed();
@@ -79,7 +82,7 @@ async fn open_adds_the_transit_mount_the_config_names() {
     let mut config = common::config(&bao, &kv, KvVersion::V2);
     config.transit_mount = mount.clone();
     let backend = ironsecrets_vault::open(config).await.unwrap();
-    assert!(backend.capabilities().transit);
+    assert!(backend.capabilities().transit.is_some());
     let transit = backend.transit().unwrap();
     transit
         .create_key("opened", KeyOptions::default())
@@ -90,7 +93,8 @@ async fn open_adds_the_transit_mount_the_config_names() {
 
     // The URI names the mount with `transit=`; `transit` by default.
     let uri = |text: &str| {
-        VaultConfig::from_uri_and_vars(&StoreUri::parse(text).unwrap(), |_| None).unwrap()
+        let options: VaultOptions = StoreUri::parse(text).unwrap().backend_options().unwrap();
+        options.resolve(|_| None).unwrap().0
     };
     assert_eq!(uri("vault://127.0.0.1?tls=false").transit_mount, "transit");
     assert_eq!(

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use ironsecrets_aws::{AwsConfig, AwsSecretsStore};
-use ironsecrets_core::{Backend, StoreUri};
+use ironsecrets_aws::{AwsConfig, AwsOptions, AwsSecretsStore};
+use ironsecrets_core::{Backend, Stack, StoreUri};
 use ironsecrets_testkit::services::moto::Moto;
 
 /// The `aws-sm://` URI of the shared moto server.
@@ -14,14 +14,20 @@ pub fn uri() -> String {
 
 /// The configuration users get from [`uri`], with moto's dummy credentials.
 pub fn config() -> AwsConfig {
-    AwsConfig::from_uri(&StoreUri::parse(&uri()).unwrap())
+    StoreUri::parse(&uri())
+        .unwrap()
+        .backend_options::<AwsOptions>()
+        .unwrap()
+        .config()
         .unwrap()
         .with_static_credentials(Moto::ACCESS_KEY_ID, Moto::SECRET_ACCESS_KEY)
 }
 
-/// The backend on the shared moto server.
+/// The backend on the shared moto server, behind the default layer stack as a client
+/// has it.
 pub async fn backend() -> Backend {
-    ironsecrets_aws::open(&config()).await.unwrap()
+    let raw = ironsecrets_aws::open(&config()).await.unwrap();
+    Stack::default().apply(&raw)
 }
 
 /// The Secrets Manager store of [`backend`].

@@ -50,7 +50,7 @@ pub async fn run(client: &Client, command: AuditCommand) -> CliResult {
             Err(CliError::from(
                 Error::integrity(format!("the audit chain is broken at row {row}: {reason}"))
                     .with_backend("local")
-                    .with_operation("audit-verify"),
+                    .with_operation(ironsecrets::Operation::AuditVerify),
             )
             .hint("rows before it are intact; compare the store with a backup to see what was changed"))
         }

@@ -30,7 +30,12 @@ pub async fn export(client: &Client, args: ExportArgs) -> CliResult {
     if !args.force && args.out.exists() {
         return Err(exists(&args).into());
     }
-    let sealed = bundle::export(client.store().as_ref(), &passphrase, KdfParams::default()).await?;
+    let sealed = bundle::export(
+        client.backend().store().as_ref(),
+        &passphrase,
+        KdfParams::default(),
+    )
+    .await?;
     let write = |sealed: &[u8]| -> std::io::Result<()> {
         let mut file = fs::create_private(&args.out, args.force)?;
         file.write_all(sealed)?;
@@ -61,7 +66,7 @@ fn exists(args: &ExportArgs) -> Error {
 pub async fn import(client: &Client, args: ImportArgs) -> CliResult {
     let passphrase = passphrase()?;
     let sealed = read(&args)?;
-    let summary = bundle::import(client.store().as_ref(), &sealed, &passphrase).await?;
+    let summary = bundle::import(client.backend().store().as_ref(), &sealed, &passphrase).await?;
     output::line(format!(
         "imported {} secrets ({} versions) from {}",
         summary.secrets,

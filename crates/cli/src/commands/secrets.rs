@@ -5,8 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ironsecrets::{
-    Cas, Client, Error, MetadataUpdate, PutOptions, Secret, SecretMap, SecretValue, Version,
-    VersionSelector,
+    Cas, Client, Error, MetadataUpdate, Operation, PutOptions, Secret, SecretMap, SecretValue,
+    Version, VersionSelector,
 };
 use serde_json::json;
 
@@ -67,7 +67,7 @@ pub async fn get(client: &Client, args: GetArgs) -> CliResult {
 
 /// One field of a key/value secret; NotFound names the fields there are.
 fn field(client: &Client, secret: &Secret, name: &str) -> Result<SecretValue, Error> {
-    let in_context = |e: Error| e.context(client.backend().name(), "get", &secret.path);
+    let in_context = |e: Error| e.context(client.name(), Operation::Get, &secret.path);
     let map = SecretMap::from_value(&secret.value).map_err(in_context)?;
     map.get(name).cloned().ok_or_else(|| {
         let fields: Vec<&str> = map.keys().collect();

@@ -8,7 +8,7 @@ use crate::{TransitCommand, input, output};
 
 /// Runs a transit subcommand.
 pub async fn run(client: &Client, command: TransitCommand) -> CliResult {
-    let transit = client.transit()?;
+    let transit = client.transit();
     match command {
         TransitCommand::Keys => output::lines(transit.list_keys().await?),
         TransitCommand::Create { name, key_type } => {
@@ -16,14 +16,14 @@ pub async fn run(client: &Client, command: TransitCommand) -> CliResult {
                 key_type: KeyType::parse(&key_type)?,
                 ..KeyOptions::default()
             };
-            let info = transit.create_key(&name, options).await?;
+            let info = transit.create_key(name, options).await?;
             output::line(format!(
                 "created transit key '{}' ({}, version {})",
                 info.name, info.key_type, info.latest_version
             ))
         }
         TransitCommand::Rotate { name } => {
-            let info = transit.rotate_key(&name).await?;
+            let info = transit.rotate_key(name).await?;
             output::line(format!(
                 "rotated transit key '{}'; new ciphertexts use version {}",
                 info.name, info.latest_version
@@ -34,18 +34,18 @@ pub async fn run(client: &Client, command: TransitCommand) -> CliResult {
                 None | Some("-") => input::read_stdin()?,
                 Some(text) => SecretValue::from(text),
             };
-            let ciphertext = transit.encrypt(&name, plaintext.expose(), None).await?;
+            let ciphertext = transit.encrypt(name, plaintext, None).await?;
             output::line(ciphertext.as_str())
         }
         TransitCommand::Decrypt { name, ciphertext } => {
             let plaintext = transit
-                .decrypt(&name, &ciphertext_arg(ciphertext)?, None)
+                .decrypt(name, ciphertext_arg(ciphertext)?, None)
                 .await?;
             output::raw_value(plaintext.expose())
         }
         TransitCommand::Rewrap { name, ciphertext } => {
             let rewrapped = transit
-                .rewrap(&name, &ciphertext_arg(ciphertext)?, None)
+                .rewrap(name, ciphertext_arg(ciphertext)?, None)
                 .await?;
             output::line(rewrapped.as_str())
         }

@@ -1,5 +1,6 @@
 //! Caching layer: keeps `get` results for a while, refreshes them ahead of expiry,
 //! serves a recently expired value when the backend is briefly down, and stays bounded.
+//! Every other request passes through; the store's writes invalidate their path.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -10,11 +11,10 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::{
-    Capabilities, Error, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
-    SecretValue, Version, VersionInfo, VersionSelector,
+    Capabilities, Error, Request, Response, Result, Secret, Service, Version, VersionSelector,
 };
 
-/// How [`CachingStore`] caches.
+/// How [`Caching`] caches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheConfig {
     /// How long a `get` result is served without asking the backend (default 30 s).
@@ -45,29 +45,29 @@ impl Default for CacheConfig {
     }
 }
 
-/// A [`SecretStore`] that caches `get` results of the inner store, keyed by path and
-/// version selector. Everything else is passed through.
+/// A layer that caches `get` results of the service it wraps, keyed by path and version
+/// selector. Every other request is passed through.
 ///
 /// Errors are never cached. A non-retryable error on a path (NotFound after a delete
 /// elsewhere, PermissionDenied) drops its cached entry, so it cannot be served stale
 /// later. This client's own `put`, `delete`, `purge`, `undelete`, `destroy` and
-/// `update_metadata` drop every entry of the path, whether the write succeeded or not
+/// `update_metadata` ([`Request::writes_secret`]) drop every entry of the path, whether the write succeeded or not
 /// (a failed write may still have been applied). A fetch that overlapped any such
 /// write is not cached, so an older value cannot come back. Changes made by other
 /// clients show after at most `ttl`: an expired entry is served again only when the
-/// backend's cheap [`SecretStore::current_version`] says its version is still the one
+/// backend's cheap [`crate::SecretStore::current_version`] says its version is still the one
 /// selected (AWS: `DescribeSecret`); otherwise, and for backends that cannot tell, the
 /// value is read again.
 ///
 /// Concurrent misses on one key each go to the backend; only background refreshes are
 /// deduplicated. Values stay [`SecretValue`]s and Debug shows no entries.
-pub struct CachingStore {
+pub struct Caching {
     shared: Arc<Shared>,
 }
 
-/// What the background refresh tasks share with the store.
+/// What the background refresh tasks share with the layer.
 struct Shared {
-    inner: Arc<dyn SecretStore>,
+    inner: Arc<dyn Service>,
     config: CacheConfig,
     state: Mutex<State>,
 }
@@ -86,15 +86,7 @@ struct State {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Key {
     path: String,
-    selector: Selector,
-}
-
-/// [`VersionSelector`] as a hash key.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Selector {
-    Latest,
-    Version(Version),
-    Stage(String),
+    selector: VersionSelector,
 }
 
 struct Entry {
@@ -110,28 +102,6 @@ enum Lookup {
     /// Nothing fresh: ask the backend. `expired` is the entry that expired, which is
     /// served again if the backend says its version is still the one selected.
     Miss { expired: Option<Secret> },
-}
-
-impl Key {
-    fn new(path: &str, selector: &VersionSelector) -> Self {
-        let selector = match selector {
-            VersionSelector::Latest => Selector::Latest,
-            VersionSelector::Version(v) => Selector::Version(v.clone()),
-            VersionSelector::Stage(s) => Selector::Stage(s.clone()),
-        };
-        Key {
-            path: path.to_owned(),
-            selector,
-        }
-    }
-
-    fn selector(&self) -> VersionSelector {
-        match &self.selector {
-            Selector::Latest => VersionSelector::Latest,
-            Selector::Version(v) => VersionSelector::Version(v.clone()),
-            Selector::Stage(s) => VersionSelector::Stage(s.clone()),
-        }
-    }
 }
 
 impl State {
@@ -255,16 +225,27 @@ impl Shared {
 
     /// Reads `key` from the backend; when `cached` is given and the backend can tell
     /// cheaply that its version is still the one selected
-    /// ([`SecretStore::current_version`]), returns `cached` without reading the value.
+    /// ([`Request::CurrentVersion`]), returns `cached` without reading the value.
     async fn fetch(&self, key: &Key, cached: Option<Secret>) -> Result<Secret> {
-        let selector = key.selector();
         if let Some(cached) = cached
-            && let Ok(Some(current)) = self.inner.current_version(&key.path, &selector).await
+            && let Ok(Some(current)) = self.current_version(key).await
             && current == cached.version
         {
             return Ok(cached);
         }
-        self.inner.get(&key.path, selector).await
+        let request = Request::Get {
+            path: key.path.clone(),
+            version: key.selector.clone(),
+        };
+        self.inner.call(request).await?.try_into()
+    }
+
+    async fn current_version(&self, key: &Key) -> Result<Option<Version>> {
+        let request = Request::CurrentVersion {
+            path: key.path.clone(),
+            version: key.selector.clone(),
+        };
+        self.inner.call(request).await?.try_into()
     }
 
     fn invalidate(&self, path: &str) {
@@ -274,10 +255,10 @@ impl Shared {
     }
 }
 
-impl CachingStore {
+impl Caching {
     /// Wraps `inner`, caching as `config` says.
-    pub fn new(inner: Arc<dyn SecretStore>, config: CacheConfig) -> Self {
-        CachingStore {
+    pub fn new(inner: Arc<dyn Service>, config: CacheConfig) -> Self {
+        Caching {
             shared: Arc::new(Shared {
                 inner,
                 config,
@@ -327,52 +308,7 @@ impl CachingStore {
         });
     }
 
-    /// Runs a write, then drops the path's entries whatever the outcome.
-    async fn invalidating<T>(
-        &self,
-        path: &str,
-        write: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        let result = write.await;
-        self.shared.invalidate(path);
-        result
-    }
-}
-
-/// A background refresh of `key`; unmarks the key when done, cancelled or panicked.
-struct InFlight {
-    shared: Arc<Shared>,
-    key: Key,
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.shared.state().refreshing.remove(&self.key);
-    }
-}
-
-impl fmt::Debug for CachingStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachingStore")
-            .field("backend", &self.shared.inner.backend())
-            .field("config", &self.shared.config)
-            .field("entries", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl SecretStore for CachingStore {
-    fn backend(&self) -> &'static str {
-        self.shared.inner.backend()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.shared.inner.capabilities()
-    }
-
-    async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        let key = Key::new(path, &version);
+    async fn get(&self, key: Key) -> Result<Secret> {
         // Without a Tokio runtime there is nowhere to refresh; hits are still served.
         let handle = tokio::runtime::Handle::try_current().ok();
         let expired = match self.shared.lookup(&key, Instant::now(), handle.is_some()) {
@@ -393,54 +329,58 @@ impl SecretStore for CachingStore {
             Err(err) => self.shared.stale_for(&key, &err).ok_or(err),
         }
     }
+}
 
-    async fn put(
-        &self,
-        path: &str,
-        value: SecretValue,
-        options: PutOptions,
-    ) -> Result<VersionInfo> {
-        self.invalidating(path, self.shared.inner.put(path, value, options))
-            .await
+/// A background refresh of `key`; unmarks the key when done, cancelled or panicked.
+struct InFlight {
+    shared: Arc<Shared>,
+    key: Key,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.state().refreshing.remove(&self.key);
+    }
+}
+
+impl fmt::Debug for Caching {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caching")
+            .field("backend", &self.shared.inner.backend())
+            .field("config", &self.shared.config)
+            .field("entries", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Service for Caching {
+    fn backend(&self) -> &'static str {
+        self.shared.inner.backend()
     }
 
-    async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.invalidating(path, self.shared.inner.delete(path, versions))
-            .await
+    fn capabilities(&self) -> Capabilities {
+        self.shared.inner.capabilities()
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        self.shared.inner.list(prefix).await
-    }
-
-    async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
-        self.shared.inner.metadata(path).await
-    }
-
-    async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        self.invalidating(path, self.shared.inner.update_metadata(path, update))
-            .await
-    }
-
-    async fn purge(&self, path: &str) -> Result<()> {
-        self.invalidating(path, self.shared.inner.purge(path)).await
-    }
-
-    async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.invalidating(path, self.shared.inner.undelete(path, versions))
-            .await
-    }
-
-    async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.invalidating(path, self.shared.inner.destroy(path, versions))
-            .await
-    }
-    async fn current_version(
-        &self,
-        path: &str,
-        selector: &VersionSelector,
-    ) -> Result<Option<Version>> {
-        self.shared.inner.current_version(path, selector).await
+    async fn call(&self, request: Request) -> Result<Response> {
+        match request {
+            Request::Get { path, version } => {
+                let key = Key {
+                    path,
+                    selector: version,
+                };
+                self.get(key).await.map(Response::Secret)
+            }
+            write if write.writes_secret() => {
+                // Dropped whatever the outcome: a failed write may still have been applied.
+                let path = write.target();
+                let result = self.shared.inner.call(write).await;
+                self.shared.invalidate(&path);
+                result
+            }
+            other => self.shared.inner.call(other).await,
+        }
     }
 }
 
@@ -449,14 +389,14 @@ mod tests {
     use tokio::time::advance;
 
     use super::*;
-    use crate::ErrorKind;
-    use crate::layers::test_store::TestStore;
+    use crate::layers::test_store::{TestStore, Viewed};
+    use crate::{ErrorKind, MetadataUpdate, PutOptions, SecretStore};
 
     const CANARY: &str = "canary-0d4e8b";
     const LATEST: VersionSelector = VersionSelector::Latest;
 
-    fn caching(inner: &Arc<TestStore>, config: CacheConfig) -> CachingStore {
-        CachingStore::new(inner.clone(), config)
+    fn caching(inner: &Arc<TestStore>, config: CacheConfig) -> Viewed<Caching> {
+        Viewed::new(|service| Caching::new(service, config), inner)
     }
 
     fn no_refresh() -> CacheConfig {
@@ -466,7 +406,7 @@ mod tests {
         }
     }
 
-    async fn read(store: &CachingStore, path: &str, version: VersionSelector) -> String {
+    async fn read(store: &Viewed<Caching>, path: &str, version: VersionSelector) -> String {
         let secret = store.get(path, version).await.unwrap();
         secret.value.expose_str().unwrap().to_owned()
     }
@@ -514,7 +454,7 @@ mod tests {
             assert_eq!(read(&store, "app/db", 1.into()).await, "v1");
         }
         assert_eq!(inner.calls("get"), 2);
-        assert_eq!(store.len(), 2);
+        assert_eq!(store.layer.len(), 2);
     }
 
     #[tokio::test(start_paused = true)]
@@ -594,7 +534,7 @@ mod tests {
         let err = store.get("app/db", LATEST).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable);
         assert_eq!(err.message(), "injected failure 3");
-        assert!(store.is_empty());
+        assert!(store.layer.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
@@ -627,14 +567,14 @@ mod tests {
         read(&store, "b", LATEST).await;
         read(&store, "a", LATEST).await; // a is now more recent than b
         read(&store, "c", LATEST).await; // evicts b
-        assert_eq!(store.len(), 2);
+        assert_eq!(store.layer.len(), 2);
         assert_eq!(inner.calls("get"), 3);
         read(&store, "a", LATEST).await;
         read(&store, "c", LATEST).await;
         assert_eq!(inner.calls("get"), 3);
         read(&store, "b", LATEST).await;
         assert_eq!(inner.calls("get"), 4);
-        assert_eq!(store.len(), 2);
+        assert_eq!(store.layer.len(), 2);
     }
 
     #[tokio::test(start_paused = true)]
@@ -649,7 +589,7 @@ mod tests {
         read(&store, "app/db", LATEST).await;
         read(&store, "app/db", LATEST).await;
         assert_eq!(inner.calls("get"), 2);
-        assert!(store.is_empty());
+        assert!(store.layer.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
@@ -666,7 +606,7 @@ mod tests {
             .put("app/db", "v2".into(), PutOptions::default())
             .await
             .unwrap();
-        assert_eq!(store.len(), 1, "only app/other is left");
+        assert_eq!(store.layer.len(), 1, "only app/other is left");
         assert_eq!(read(&store, "app/db", LATEST).await, "v2");
         assert_eq!(read(&store, "app/other", LATEST).await, "o1");
         assert_eq!(inner.calls("get"), 4);
@@ -679,7 +619,7 @@ mod tests {
         for op in 0..6 {
             inner.seed("app/db", "v");
             read(&store, "app/db", LATEST).await;
-            assert_eq!(store.len(), 1);
+            assert_eq!(store.layer.len(), 1);
             let _ = match op {
                 0 => store.delete("app/db", &[]).await,
                 1 => store.purge("app/db").await,
@@ -697,7 +637,7 @@ mod tests {
                         .map(drop)
                 }
             };
-            assert!(store.is_empty(), "operation {op}");
+            assert!(store.layer.is_empty(), "operation {op}");
         }
     }
 
@@ -717,7 +657,7 @@ mod tests {
             .await
             .unwrap();
         reader.await.unwrap().unwrap();
-        assert!(store.is_empty());
+        assert!(store.layer.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
@@ -761,8 +701,8 @@ mod tests {
         inner.seed("app/db", CANARY);
         let store = caching(&inner, CacheConfig::default());
         read(&store, "app/db", LATEST).await;
-        let shown = format!("{store:?}");
-        assert!(shown.contains("CachingStore"));
+        let shown = format!("{:?}", store.layer);
+        assert!(shown.contains("Caching"));
         assert!(shown.contains("entries: 1"));
         assert!(!shown.contains(CANARY));
     }

@@ -1,20 +1,17 @@
 //! Retrying layer: re-runs calls that failed with a retryable error, with full-jitter
-//! exponential backoff, honouring the server's Retry-After, for a bounded number of attempts.
+//! exponential backoff, honouring the server's Retry-After, for a bounded number of
+//! attempts. The one place ironsecrets retries: provider SDKs' own retries are off.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rand::Rng;
 
-use crate::{
-    Capabilities, MetadataUpdate, PutOptions, Result, Secret, SecretMetadata, SecretStore,
-    SecretValue, Version, VersionInfo, VersionSelector,
-};
+use crate::{Capabilities, Request, Response, Result, Service};
 
-/// How [`RetryingStore`] retries.
+/// How [`Retrying`] retries.
 ///
 /// The wait before retry `n` (1-based) is a uniformly random duration between zero and
 /// `min(max_backoff, initial_backoff * 2^(n-1))` ("full jitter"). When the error carries
@@ -64,67 +61,39 @@ impl RetryConfig {
     }
 }
 
-/// A [`SecretStore`] that retries the inner store's retryable errors
-/// ([`crate::Error::is_retryable`]: by default Unavailable and RateLimited).
+/// A layer that retries the retryable errors ([`crate::Error::is_retryable`]: by default
+/// Unavailable and RateLimited) of the service it wraps.
 ///
-/// Every operation is retried the same way. Non-retryable errors (NotFound, Conflict,
-/// PermissionDenied, Unsupported, ...) are returned after one attempt; once
-/// [`RetryConfig::max_attempts`] is reached the last error is returned unchanged.
+/// Non-retryable errors (NotFound, Conflict, PermissionDenied, Unsupported, ...) are
+/// returned after one attempt; once [`RetryConfig::max_attempts`] is reached the last
+/// error is returned unchanged.
 ///
-/// `put` with a [`crate::Cas`] condition is safe to retry: if an earlier attempt did
-/// reach the server, the retry fails the condition and returns Conflict instead of
-/// writing twice. A `put` without a condition that failed ambiguously (the server applied
-/// it but the reply was lost) may write one extra, identical version when retried.
-pub struct RetryingStore {
-    inner: Arc<dyn SecretStore>,
+/// A request that is not idempotent ([`Request::is_idempotent`]: a `put` without
+/// check-and-set, a key rotation, issuing credentials) is retried only when the error
+/// says it certainly had no effect ([`crate::Error::was_not_applied`]: the connection
+/// was refused, the local store was locked); otherwise a lost reply could make a retry
+/// write twice. A `put` with check-and-set is retried: if an earlier attempt did reach
+/// the server, the retry fails the condition (Conflict) instead of writing twice.
+pub struct Retrying {
+    inner: Arc<dyn Service>,
     config: RetryConfig,
 }
 
-impl RetryingStore {
+impl Retrying {
     /// Wraps `inner`, retrying as `config` says.
-    pub fn new(inner: Arc<dyn SecretStore>, config: RetryConfig) -> Self {
-        RetryingStore { inner, config }
+    pub fn new(inner: Arc<dyn Service>, config: RetryConfig) -> Self {
+        Retrying { inner, config }
     }
 
     /// The retry settings.
     pub fn config(&self) -> &RetryConfig {
         &self.config
     }
-
-    /// Runs `call` until it succeeds, fails for good, or runs out of attempts.
-    async fn run<T, F, Fut>(&self, operation: &'static str, path: &str, mut call: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let max_attempts = self.config.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(err) if err.is_retryable() && attempt < max_attempts => {
-                    let delay = self.config.delay(attempt, err.retry_after());
-                    tracing::debug!(
-                        backend = self.inner.backend(),
-                        operation,
-                        path,
-                        attempt,
-                        max_attempts,
-                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        error_kind = %err.kind(),
-                        "retrying after a transient error"
-                    );
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
-    }
 }
 
-impl fmt::Debug for RetryingStore {
+impl fmt::Debug for Retrying {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryingStore")
+        f.debug_struct("Retrying")
             .field("backend", &self.inner.backend())
             .field("config", &self.config)
             .finish_non_exhaustive()
@@ -132,7 +101,7 @@ impl fmt::Debug for RetryingStore {
 }
 
 #[async_trait]
-impl SecretStore for RetryingStore {
+impl Service for Retrying {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -141,67 +110,39 @@ impl SecretStore for RetryingStore {
         self.inner.capabilities()
     }
 
-    async fn get(&self, path: &str, version: VersionSelector) -> Result<Secret> {
-        self.run("get", path, || self.inner.get(path, version.clone()))
-            .await
-    }
-
-    async fn put(
-        &self,
-        path: &str,
-        value: SecretValue,
-        options: PutOptions,
-    ) -> Result<VersionInfo> {
-        self.run("put", path, || {
-            self.inner.put(path, value.clone(), options.clone())
-        })
-        .await
-    }
-
-    async fn delete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.run("delete", path, || self.inner.delete(path, versions))
-            .await
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        self.run("list", prefix, || self.inner.list(prefix)).await
-    }
-
-    async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
-        self.run("metadata", path, || self.inner.metadata(path))
-            .await
-    }
-
-    async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
-        self.run("update_metadata", path, || {
-            self.inner.update_metadata(path, update.clone())
-        })
-        .await
-    }
-
-    async fn purge(&self, path: &str) -> Result<()> {
-        self.run("purge", path, || self.inner.purge(path)).await
-    }
-
-    async fn undelete(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.run("undelete", path, || self.inner.undelete(path, versions))
-            .await
-    }
-
-    async fn destroy(&self, path: &str, versions: &[Version]) -> Result<()> {
-        self.run("destroy", path, || self.inner.destroy(path, versions))
-            .await
-    }
-
-    async fn current_version(
-        &self,
-        path: &str,
-        selector: &VersionSelector,
-    ) -> Result<Option<Version>> {
-        self.run("current_version", path, || {
-            self.inner.current_version(path, selector)
-        })
-        .await
+    /// Runs `request` until it succeeds, fails for good, or runs out of attempts.
+    async fn call(&self, request: Request) -> Result<Response> {
+        let max_attempts = self.config.max_attempts.max(1);
+        let idempotent = request.is_idempotent();
+        let mut attempt = 1;
+        loop {
+            let err = match self.inner.call(request.clone()).await {
+                Err(err) if err.is_retryable() && attempt < max_attempts => err,
+                result => return result,
+            };
+            let operation = request.operation().name();
+            if !idempotent && !err.was_not_applied() {
+                tracing::debug!(
+                    backend = self.inner.backend(),
+                    operation,
+                    error_kind = %err.kind(),
+                    "not retrying a request that may have been applied"
+                );
+                return Err(err);
+            }
+            let delay = self.config.delay(attempt, err.retry_after());
+            tracing::debug!(
+                backend = self.inner.backend(),
+                operation,
+                attempt,
+                max_attempts,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                error_kind = %err.kind(),
+                "retrying after a transient error"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 }
 
@@ -210,13 +151,17 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
-    use crate::layers::test_store::TestStore;
-    use crate::{Cas, ErrorKind};
+    use crate::layers::test_store::{TestStore, Viewed};
+    use crate::{Cas, ErrorKind, PutOptions, Version, VersionSelector};
 
     const CANARY: &str = "canary-5e1b2d";
 
-    fn retrying(inner: &Arc<TestStore>) -> RetryingStore {
-        RetryingStore::new(inner.clone(), RetryConfig::default())
+    fn retrying(inner: &Arc<TestStore>) -> Viewed<Retrying> {
+        retrying_with(inner, RetryConfig::default())
+    }
+
+    fn retrying_with(inner: &Arc<TestStore>, config: RetryConfig) -> Viewed<Retrying> {
+        Viewed::new(|service| Retrying::new(service, config), inner)
     }
 
     #[tokio::test(start_paused = true)]
@@ -254,7 +199,7 @@ mod tests {
             max_attempts: 0,
             ..RetryConfig::default()
         };
-        let store = RetryingStore::new(inner.clone(), config);
+        let store = retrying_with(&inner, config);
         let err = store.list("").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable);
         assert_eq!(inner.calls("list"), 1);
@@ -331,7 +276,7 @@ mod tests {
             max_backoff: Duration::from_millis(200),
             ..RetryConfig::default()
         };
-        let store = RetryingStore::new(inner.clone(), config);
+        let store = retrying_with(&inner, config);
         let start = Instant::now();
         store.list("").await.unwrap_err();
         assert_eq!(inner.calls("list"), 10);
@@ -365,6 +310,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn put_without_cas_is_not_retried_unless_nothing_was_applied() {
+        let inner = TestStore::new();
+        let store = retrying(&inner);
+        inner.fail_next(1, ErrorKind::Unavailable);
+        let err = store
+            .put("app/db", "v1".into(), PutOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert_eq!(inner.calls("put"), 1, "an ambiguous failure is not retried");
+
+        inner.fail_next_not_applied(2, ErrorKind::Unavailable);
+        let info = store
+            .put("app/db", "v1".into(), PutOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(info.version, Version::from(1));
+        assert_eq!(
+            inner.calls("put"),
+            4,
+            "a failure that applied nothing is retried"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn unsupported_comes_from_the_inner_store() {
         let inner = TestStore::new();
         let store = retrying(&inner);
@@ -388,8 +358,8 @@ mod tests {
             .await
             .unwrap();
         store.get("app/db", VersionSelector::Latest).await.unwrap();
-        let shown = format!("{store:?}");
-        assert!(shown.contains("RetryingStore"));
+        let shown = format!("{:?}", store.layer);
+        assert!(shown.contains("Retrying"));
         assert!(!shown.contains(CANARY));
     }
 }

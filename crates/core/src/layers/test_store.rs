@@ -2,16 +2,42 @@
 //! operation, can fail the next N calls with a chosen kind, and can delay `get`.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
 
+use crate::views::View;
 use crate::{
-    Capabilities, Cas, Error, ErrorKind, MetadataUpdate, PutOptions, Result, Secret,
-    SecretMetadata, SecretStore, SecretValue, Version, VersionInfo, VersionSelector, VersionState,
+    Backend, Cas, Error, ErrorKind, MetadataUpdate, Operation, PutOptions, Result, Secret,
+    SecretMetadata, SecretStore, SecretValue, Service, StoreCapabilities, Version, VersionInfo,
+    VersionSelector, VersionState,
 };
+
+/// A layer over a [`TestStore`], with the store's view through it for typed calls.
+pub(crate) struct Viewed<L> {
+    pub(crate) layer: Arc<L>,
+    store: Arc<dyn SecretStore>,
+}
+
+impl<L: Service> Viewed<L> {
+    /// `wrap`s the store (as a raw backend) in a layer.
+    pub(crate) fn new(wrap: impl FnOnce(Arc<dyn Service>) -> L, inner: &Arc<TestStore>) -> Self {
+        let layer = Arc::new(wrap(Arc::new(Backend::new(Arc::clone(inner)))));
+        let store = View::new(layer.clone());
+        Viewed { layer, store }
+    }
+}
+
+impl<L> Deref for Viewed<L> {
+    type Target = dyn SecretStore;
+
+    fn deref(&self) -> &Self::Target {
+        self.store.as_ref()
+    }
+}
 
 #[derive(Default)]
 struct State {
@@ -22,6 +48,7 @@ struct State {
     failures_injected: usize,
     failure_kind: Option<ErrorKind>,
     failure_retry_after: Option<Duration>,
+    failure_not_applied: bool,
     get_latency: Duration,
     /// Whether `current_version` answers (else it keeps the trait's `Ok(None)`).
     reports_current_version: bool,
@@ -68,6 +95,13 @@ impl TestStore {
         state.failures_left = n;
         state.failure_kind = Some(kind);
         state.failure_retry_after = None;
+        state.failure_not_applied = false;
+    }
+
+    /// Like [`TestStore::fail_next`], with errors that say nothing was applied.
+    pub(crate) fn fail_next_not_applied(&self, n: usize, kind: ErrorKind) {
+        self.fail_next(n, kind);
+        self.state().failure_not_applied = true;
     }
 
     /// Like [`TestStore::fail_next`], with a server-requested wait on each error.
@@ -95,10 +129,12 @@ impl TestStore {
             kind,
             format!("injected failure {}", state.failures_injected),
         )
-        .with_backend("test")
-        .with_operation(operation);
+        .with_backend("test");
         if let Some(after) = state.failure_retry_after {
             err = err.with_retry_after(after);
+        }
+        if state.failure_not_applied {
+            err = err.with_not_applied();
         }
         Err(err)
     }
@@ -130,7 +166,7 @@ impl TestStore {
 }
 
 fn not_found(path: &str) -> Error {
-    Error::not_found("no such secret").context("test", "get", path)
+    Error::not_found("no such secret").context("test", Operation::Get, path)
 }
 
 #[async_trait]
@@ -139,12 +175,12 @@ impl SecretStore for TestStore {
         "test"
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
+    fn capabilities(&self) -> StoreCapabilities {
+        StoreCapabilities {
             versions: true,
             metadata: true,
             check_and_set: true,
-            ..Capabilities::default()
+            ..StoreCapabilities::default()
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ironsecrets_core::{Error, ErrorKind, Result, SecretValue};
+use ironsecrets_core::{Error, ErrorKind, Operation, Result, SecretValue};
 use vaultrs::api::auth::approle::requests::LoginWithApproleRequest;
 use vaultrs::api::auth::kubernetes::requests::LoginWithKubernetesRequest;
 use vaultrs::api::auth::oidc::requests::JWTLoginRequest;
@@ -158,7 +158,7 @@ impl VaultClient {
         };
         logged_in
             .await
-            .map_err(|e: Error| refused(e, &path).context(BACKEND, "login", &path))
+            .map_err(|e: Error| refused(e, &path).context(BACKEND, Operation::Login, &path))
     }
 
     /// Sends the method's login request; the reply if its status is a success.

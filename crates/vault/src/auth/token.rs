@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ironsecrets_core::{Error, Lease, Result, SecretValue};
+use ironsecrets_core::{Error, Lease, Operation, Result, SecretValue};
 use serde::Deserialize;
 use vaultrs::api::token::requests::{LookupTokenSelfRequest, RenewTokenSelfRequest};
 
@@ -157,7 +157,7 @@ impl VaultClient {
         };
         looked_up
             .await
-            .map_err(|e| e.context(BACKEND, "lookup-self", "auth/token"))
+            .map_err(|e| e.context(BACKEND, Operation::LookupSelf, "auth/token"))
     }
 
     /// Extends the client's token by `increment` (the token's default ttl when `None`;
@@ -173,6 +173,6 @@ impl VaultClient {
         };
         renewed
             .await
-            .map_err(|e| e.context(BACKEND, "renew-self", "auth/token"))
+            .map_err(|e| e.context(BACKEND, Operation::RenewSelf, "auth/token"))
     }
 }

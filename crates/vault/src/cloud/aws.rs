@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ironsecrets_core::{LeasedCredential, Result, SecretMap, SecretValue};
+use ironsecrets_core::{LeasedCredential, Operation, Result, SecretMap, SecretValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -90,7 +90,7 @@ impl VaultCloud {
             parse_keys(&reply.body)
         };
         issued.await.map_err(context(
-            "aws-creds",
+            Operation::IssueCredential,
             &format!("{}/creds/{role}", self.mount),
         ))
     }
@@ -104,9 +104,10 @@ impl VaultCloud {
             let reply = self.fetch(ApiRequest::post(path, request.body()?)).await?;
             parse_keys(&reply.body)
         };
-        issued
-            .await
-            .map_err(context("aws-sts", &format!("{}/sts/{role}", self.mount)))
+        issued.await.map_err(context(
+            Operation::IssueCredential,
+            &format!("{}/sts/{role}", self.mount),
+        ))
     }
 }
 

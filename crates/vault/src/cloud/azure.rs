@@ -1,7 +1,7 @@
 //! The Azure secrets engine: `<mount>/creds/<role>`, a service principal's client id and
 //! secret.
 
-use ironsecrets_core::{LeasedCredential, Result, SecretMap};
+use ironsecrets_core::{LeasedCredential, Operation, Result, SecretMap};
 use serde::Deserialize;
 
 use super::{Leased, VaultCloud, parse};
@@ -30,7 +30,7 @@ impl VaultCloud {
             parse_creds(&reply.body)
         };
         issued.await.map_err(context(
-            "azure-creds",
+            Operation::IssueCredential,
             &format!("{}/creds/{role}", self.mount),
         ))
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
-use ironsecrets_core::{Error, Lease, LeasedCredential, Result, SecretMap, SecretValue};
+use ironsecrets_core::{Error, Lease, LeasedCredential, Operation, Result, SecretMap, SecretValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -103,7 +103,7 @@ impl VaultCloud {
             parse_secret_type(&reply.body)
         };
         read.await.map_err(context(
-            "gcp-roleset",
+            Operation::IssueCredential,
             &format!("{}/roleset/{roleset}", self.mount),
         ))
     }
@@ -119,7 +119,7 @@ impl VaultCloud {
             parse_token(&reply.body)
         };
         issued.await.map_err(context(
-            "gcp-token",
+            Operation::IssueCredential,
             &format!("{}/roleset/{roleset}/token", self.mount),
         ))
     }
@@ -138,7 +138,7 @@ impl VaultCloud {
             parse_key(&reply.body)
         };
         issued.await.map_err(context(
-            "gcp-key",
+            Operation::IssueCredential,
             &format!("{}/roleset/{roleset}/key", self.mount),
         ))
     }

@@ -41,7 +41,7 @@ mod gcp;
 
 use std::time::Duration;
 
-use ironsecrets_core::{Error, ErrorKind, LeasedCredential, Result, validate_path};
+use ironsecrets_core::{Error, ErrorKind, LeasedCredential, Operation, Result, validate_path};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -140,8 +140,10 @@ impl VaultCloud {
                 .map_err(|e| no_mount(e, &self.mount))?;
             engine_of(&self.mount, &reply.data::<MountInfo>()?.kind)
         };
-        read.await
-            .map_err(context("engine", &format!("sys/mounts/{}", self.mount)))
+        read.await.map_err(context(
+            Operation::IssueCredential,
+            &format!("sys/mounts/{}", self.mount),
+        ))
     }
 
     /// Credentials from `role`, on whichever cloud engine is mounted here (see the
@@ -175,9 +177,10 @@ impl VaultCloud {
                 },
             }
         };
-        issued
-            .await
-            .map_err(context("issue", &format!("{}/{role}", self.mount)))
+        issued.await.map_err(context(
+            Operation::IssueCredential,
+            &format!("{}/{role}", self.mount),
+        ))
     }
 
     /// `<mount>/<section>/<name>`, with the mount and the one-segment name checked.

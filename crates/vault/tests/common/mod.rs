@@ -1,6 +1,6 @@
 //! What the OpenBao tests share: opening a mount of a test server as a backend.
 
-use ironsecrets_core::Backend;
+use ironsecrets_core::{Backend, Stack};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{KvVersion, VaultConfig};
 
@@ -15,7 +15,8 @@ pub fn config(bao: &OpenBao, mount: &str, kv: KvVersion) -> VaultConfig {
     }
 }
 
-/// A fresh KV mount of version `kv` on `bao`: its path, and the mount opened as root.
+/// A fresh KV mount of version `kv` on `bao`: its path, and the mount opened as root,
+/// behind the default layer stack as a client has it.
 pub async fn fresh_mount(bao: &OpenBao, kv: KvVersion) -> (String, Backend) {
     let mount = bao.enable_kv(match kv {
         KvVersion::V1 => 1,
@@ -24,5 +25,5 @@ pub async fn fresh_mount(bao: &OpenBao, kv: KvVersion) -> (String, Backend) {
     let backend = ironsecrets_vault::open(config(bao, &mount, kv))
         .await
         .expect("open the mount");
-    (mount, backend)
+    (mount, Stack::default().apply(&backend))
 }

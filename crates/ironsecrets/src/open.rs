@@ -10,15 +10,15 @@ pub fn registry() -> Registry {
     #[allow(unused_mut)]
     let mut registry = Registry::new();
     #[cfg(feature = "local")]
-    registry.register("local", ironsecrets_local::open_uri);
+    registry.register::<ironsecrets_local::LocalOptions>();
     #[cfg(feature = "vault")]
-    registry.register("vault", ironsecrets_vault::open_uri);
+    registry.register::<ironsecrets_vault::VaultOptions>();
     #[cfg(feature = "gcp")]
-    registry.register("gcp-sm", ironsecrets_gcp::open_uri);
+    registry.register::<ironsecrets_gcp::GcpOptions>();
     #[cfg(feature = "aws")]
-    registry.register("aws-sm", ironsecrets_aws::open_uri);
+    registry.register::<ironsecrets_aws::AwsOptions>();
     #[cfg(feature = "azure")]
-    registry.register("azure-kv", ironsecrets_azure::open_uri);
+    registry.register::<ironsecrets_azure::AzureOptions>();
     registry
 }
 
