@@ -1,427 +1,33 @@
-//! `LeaseManager`: one task and a timer heap for any number of leases, and
-//! `ManagedLease`, a handle on one of them.
+//! `Scheduler`: the actor loop that owns every managed lease.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::fmt;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use ironsecrets_core::{Error, ErrorKind, Lease, LeasedCredential, Result};
-use rand::Rng;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
 
-use crate::schedule::{backoff, reissue_delay, renew_delay, revoke_old_delay};
+use super::call::call;
+use super::entry::{Entry, Phase};
+use super::timers::{Job, OldLease, Timers};
+use crate::schedule::{backoff, revoke_old_delay};
 use crate::{LeaseConfig, LeaseEvent, LeaseSource};
 
-type Callback = Arc<dyn Fn(&LeaseEvent) + Send + Sync>;
-type Callbacks = Arc<Mutex<Vec<Callback>>>;
+pub(super) type Callback = Arc<dyn Fn(&LeaseEvent) + Send + Sync>;
+pub(super) type Callbacks = Arc<Mutex<Vec<Callback>>>;
 type Pending = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
-/// Keeps leases alive: renews each at `renew_fraction` of its remaining ttl (with jitter),
-/// re-issues it when it cannot be extended any more (max ttl reached: a grant shorter than
-/// asked; not renewable; renewal refused as InvalidInput, NotFound or LeaseExpired),
-/// revokes the old lease after the rotation, backs off on errors, and reports all of it
-/// as [`LeaseEvent`]s.
-///
-/// All leases share one tokio task holding a timer heap; calls to the sources run
-/// concurrently inside that task. The task runs until [`shutdown`](Self::shutdown), or
-/// until the manager and every [`ManagedLease`] are dropped (then nothing is revoked).
-///
-/// A lease that expires anyway (the backend was unreachable for its whole remaining
-/// time) is reported as [`LeaseEvent::Expired`] and the manager keeps trying to issue a
-/// new credential, with backoff; [`ManagedLease::rotate`] asks for a new one at once
-/// (e.g. after the credential was refused).
-///
-/// ```no_run
-/// # async fn demo(backend: ironsecrets_core::Backend) -> ironsecrets_core::Result<()> {
-/// use std::sync::Arc;
-/// use ironsecrets_core::CredentialRequest;
-/// use ironsecrets_lease::{DynamicSource, LeaseConfig, LeaseManager};
-///
-/// let manager = LeaseManager::new(LeaseConfig::default());
-/// let request = CredentialRequest::Database { mount: "database".into(), role: "app".into() };
-/// let db = manager.manage("db", Arc::new(DynamicSource::new(backend, request))).await?;
-/// let credential = db.current(); // always the newest
-/// # drop(credential);
-/// manager.shutdown(true).await;
-/// # Ok(()) }
-/// ```
-pub struct LeaseManager {
-    commands: mpsc::UnboundedSender<Command>,
-    events: broadcast::Sender<LeaseEvent>,
-    callbacks: Callbacks,
-    config: Arc<LeaseConfig>,
-    next_key: AtomicU64,
-}
-
-/// One managed lease: the current credential (always the newest) and its lease. Cheap to
-/// clone; clones are handles on the same lease (`stop` on one stops it for all).
-#[derive(Clone)]
-pub struct ManagedLease {
-    key: u64,
-    name: Arc<str>,
-    credential: watch::Receiver<Arc<LeasedCredential>>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-enum Command {
+/// What the handles ask of the scheduler.
+pub(super) enum Command {
     Add(u64, Box<Entry>),
     Rotate(u64),
     Remove(u64, bool, oneshot::Sender<()>),
     Shutdown(bool, oneshot::Sender<()>),
-}
-
-impl LeaseManager {
-    /// Starts the scheduler task (on the current tokio runtime) with `config`.
-    pub fn new(config: LeaseConfig) -> Self {
-        let config = Arc::new(config);
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let (events, _) = broadcast::channel(config.event_capacity.max(1));
-        let callbacks = Callbacks::default();
-        let scheduler = Scheduler {
-            config: Arc::clone(&config),
-            entries: HashMap::new(),
-            timers: Timers::default(),
-            pending: FuturesUnordered::new(),
-            out: Emitter {
-                events: events.clone(),
-                callbacks: Arc::clone(&callbacks),
-            },
-        };
-        tokio::spawn(scheduler.run(receiver));
-        LeaseManager {
-            commands,
-            events,
-            callbacks,
-            config,
-            next_key: AtomicU64::new(1),
-        }
-    }
-
-    /// Issues the first credential from `source` and keeps it (and its successors) alive
-    /// under `name`, which names it in events.
-    pub async fn manage(
-        &self,
-        name: impl Into<String>,
-        source: Arc<dyn LeaseSource>,
-    ) -> Result<ManagedLease> {
-        self.add(name.into(), source, None).await
-    }
-
-    /// Like [`manage`](Self::manage), for a lease that depends on `parent` — typically
-    /// credentials issued under a Vault token that `parent` manages
-    /// ([`VaultTokenSource`](crate::VaultTokenSource)). Vault revokes every lease a token
-    /// created when that token ends, so each time `parent` rotates, this lease is
-    /// re-issued at once (under the new token) and its old lease revoked as after any
-    /// rotation. The parent re-issues `reissue_lead` before its end, leaving that time
-    /// for the children.
-    pub async fn manage_child(
-        &self,
-        name: impl Into<String>,
-        source: Arc<dyn LeaseSource>,
-        parent: &ManagedLease,
-    ) -> Result<ManagedLease> {
-        self.add(name.into(), source, Some(parent.key)).await
-    }
-
-    async fn add(
-        &self,
-        name: String,
-        source: Arc<dyn LeaseSource>,
-        parent: Option<u64>,
-    ) -> Result<ManagedLease> {
-        let credential = call(&self.config, source.issue()).await?;
-        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        let name: Arc<str> = name.into();
-        let (sender, receiver) = watch::channel(Arc::new(credential));
-        let entry = Entry::new(&self.config, Arc::clone(&name), source, sender, parent);
-        self.commands
-            .send(Command::Add(key, Box::new(entry)))
-            .map_err(|_| stopped())?;
-        Ok(ManagedLease {
-            key,
-            name,
-            credential: receiver,
-            commands: self.commands.clone(),
-        })
-    }
-
-    /// Every event from now on. A subscriber more than `event_capacity` events behind
-    /// misses the oldest (`RecvError::Lagged`).
-    pub fn subscribe(&self) -> broadcast::Receiver<LeaseEvent> {
-        self.events.subscribe()
-    }
-
-    /// Calls `callback` with every event, on the scheduler task: it must return quickly
-    /// and not block.
-    pub fn on_event(&self, callback: impl Fn(&LeaseEvent) + Send + Sync + 'static) {
-        self.callbacks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::new(callback));
-    }
-
-    /// Stops the scheduler. With `revoke`, first revokes every current lease and every
-    /// old one still waiting for its revocation (emitting `Revoked` for each). Calls under
-    /// way are abandoned.
-    pub async fn shutdown(&self, revoke: bool) {
-        let (done, wait) = oneshot::channel();
-        if self.commands.send(Command::Shutdown(revoke, done)).is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
-impl fmt::Debug for LeaseManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LeaseManager")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ManagedLease {
-    /// The name given to [`LeaseManager::manage`].
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The current credential: the newest issued, with its lease as last granted (issue
-    /// or renewal).
-    pub fn current(&self) -> Arc<LeasedCredential> {
-        Arc::clone(&self.credential.borrow())
-    }
-
-    /// The current lease as last granted (issue or renewal).
-    pub fn lease(&self) -> Lease {
-        self.credential.borrow().lease.clone()
-    }
-
-    /// A receiver that sees each new credential (one change per rotation).
-    pub fn watch(&self) -> watch::Receiver<Arc<LeasedCredential>> {
-        self.credential.clone()
-    }
-
-    /// Asks for a new credential now (e.g. the current one was refused); the old lease is
-    /// revoked as after any rotation.
-    pub fn rotate(&self) {
-        let _ = self.commands.send(Command::Rotate(self.key));
-    }
-
-    /// Stops managing this lease; with `revoke`, revokes its current lease first.
-    pub async fn stop(self, revoke: bool) {
-        let (done, wait) = oneshot::channel();
-        if self
-            .commands
-            .send(Command::Remove(self.key, revoke, done))
-            .is_ok()
-        {
-            let _ = wait.await;
-        }
-    }
-}
-
-impl fmt::Debug for ManagedLease {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ManagedLease")
-            .field("name", &self.name)
-            .field("lease", &self.lease())
-            .finish_non_exhaustive()
-    }
-}
-
-fn stopped() -> Error {
-    Error::new(ErrorKind::Config, "the lease manager has shut down")
-}
-
-/// A call to a source, failing as Unavailable after `call_timeout`.
-async fn call<T>(config: &LeaseConfig, work: impl Future<Output = Result<T>>) -> Result<T> {
-    match timeout(config.call_timeout, work).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::new(
-            ErrorKind::Unavailable,
-            format!(
-                "the lease source did not answer within {:?}",
-                config.call_timeout
-            ),
-        )),
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Phase {
-    /// Renew when the timer fires.
-    Renewing,
-    /// The lease cannot be extended: re-issue when the timer fires.
-    Final,
-}
-
-struct Entry {
-    name: Arc<str>,
-    source: Arc<dyn LeaseSource>,
-    credential: watch::Sender<Arc<LeasedCredential>>,
-    expires: Option<Instant>,
-    requested: Option<Duration>,
-    phase: Phase,
-    failures: u32,
-    expired_reported: bool,
-    timer: Option<u64>,
-    busy: bool,
-    reissue_requested: bool,
-    parent: Option<u64>,
-}
-
-impl Entry {
-    fn new(
-        config: &LeaseConfig,
-        name: Arc<str>,
-        source: Arc<dyn LeaseSource>,
-        credential: watch::Sender<Arc<LeasedCredential>>,
-        parent: Option<u64>,
-    ) -> Entry {
-        let lease = credential.borrow().lease.clone();
-        let mut entry = Entry {
-            name,
-            source,
-            credential,
-            expires: None,
-            requested: None,
-            phase: Phase::Renewing,
-            failures: 0,
-            expired_reported: false,
-            timer: None,
-            busy: false,
-            reissue_requested: false,
-            parent,
-        };
-        entry.issued(config, &lease);
-        entry
-    }
-
-    /// Takes over a newly issued `lease`.
-    fn issued(&mut self, config: &LeaseConfig, lease: &Lease) {
-        self.set_lease(lease);
-        self.requested = config.increment.or(Some(lease.ttl));
-        self.expires = (!lease.ttl.is_zero()).then(|| Instant::now() + lease.ttl);
-        self.phase = if lease.renewable {
-            Phase::Renewing
-        } else {
-            Phase::Final
-        };
-        self.failures = 0;
-        self.expired_reported = false;
-    }
-
-    fn lease(&self) -> Lease {
-        self.credential.borrow().lease.clone()
-    }
-
-    /// Records a renewal in the current credential without notifying watchers: a renewal
-    /// is not a new credential.
-    fn set_lease(&mut self, lease: &Lease) {
-        self.credential.send_if_modified(|current| {
-            if current.lease != *lease {
-                Arc::make_mut(current).lease = lease.clone();
-            }
-            false
-        });
-    }
-
-    /// Time left on the lease (`None` once expired or for a lease that never expires).
-    fn remaining(&self, now: Instant) -> Option<Duration> {
-        self.expires
-            .map(|at| at.saturating_duration_since(now))
-            .filter(|left| !left.is_zero())
-    }
-
-    /// The delay to the next renewal or re-issue for the current phase; `None` for a
-    /// lease that never expires.
-    fn next_delay(&self, config: &LeaseConfig, now: Instant) -> Option<Duration> {
-        let expires = self.expires?;
-        let left = expires.saturating_duration_since(now);
-        Some(match self.phase {
-            Phase::Renewing => {
-                let unit = rand::thread_rng().gen_range(-1.0..=1.0);
-                renew_delay(config, left, unit)
-            }
-            Phase::Final => reissue_delay(config, left),
-        })
-    }
-}
-
-/// The timer heap: (deadline, job id), jobs by id. A cancelled job is removed from
-/// `jobs`; its heap item is skipped when it comes up.
-#[derive(Default)]
-struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    jobs: HashMap<u64, Job>,
-    next: u64,
-}
-
-enum Job {
-    Wake(u64),
-    /// Boxed: most jobs are wakes, and the timer map holds one per lease.
-    RevokeOld(Box<OldLease>),
-}
-
-struct OldLease {
-    name: Arc<str>,
-    source: Arc<dyn LeaseSource>,
-    lease: Lease,
-    attempts: u32,
-}
-
-impl Timers {
-    fn add(&mut self, at: Instant, job: Job) -> u64 {
-        self.next += 1;
-        self.jobs.insert(self.next, job);
-        self.heap.push(Reverse((at, self.next)));
-        self.next
-    }
-
-    /// Sets the entry's timer to `at`, replacing any earlier one.
-    fn wake(&mut self, entry: &mut Entry, key: u64, at: Instant) {
-        if let Some(old) = entry.timer.take() {
-            self.jobs.remove(&old);
-        }
-        entry.timer = Some(self.add(at, Job::Wake(key)));
-    }
-
-    fn cancel(&mut self, entry: &mut Entry) {
-        if let Some(old) = entry.timer.take() {
-            self.jobs.remove(&old);
-        }
-    }
-
-    fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(Reverse((at, id))) = self.heap.peek() {
-            if self.jobs.contains_key(id) {
-                return Some(*at);
-            }
-            self.heap.pop();
-        }
-        None
-    }
-
-    fn pop_due(&mut self, now: Instant) -> Option<Job> {
-        while let Some(Reverse((at, id))) = self.heap.peek().copied() {
-            if at > now {
-                return None;
-            }
-            self.heap.pop();
-            if let Some(job) = self.jobs.remove(&id) {
-                return Some(job);
-            }
-        }
-        None
-    }
 }
 
 enum Outcome {
@@ -430,7 +36,8 @@ enum Outcome {
     RevokedOld(Box<OldLease>, Result<()>),
 }
 
-struct Scheduler {
+/// The actor: every lease's state, the timer heap, and the calls under way.
+pub(super) struct Scheduler {
     config: Arc<LeaseConfig>,
     /// Boxed: the map keeps spare capacity, and an entry is a few hundred bytes.
     entries: HashMap<u64, Box<Entry>>,
@@ -481,6 +88,24 @@ async fn revoke_now(
 }
 
 impl Scheduler {
+    /// Starts the scheduler task; commands go to the returned sender.
+    pub(super) fn spawn(
+        config: Arc<LeaseConfig>,
+        events: broadcast::Sender<LeaseEvent>,
+        callbacks: Callbacks,
+    ) -> mpsc::UnboundedSender<Command> {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let scheduler = Scheduler {
+            config,
+            entries: HashMap::new(),
+            timers: Timers::default(),
+            pending: FuturesUnordered::new(),
+            out: Emitter { events, callbacks },
+        };
+        tokio::spawn(scheduler.run(receiver));
+        commands
+    }
+
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         loop {
             let deadline = self.timers.next_deadline();
@@ -781,8 +406,7 @@ impl Scheduler {
         if !revoke {
             return;
         }
-        let jobs: Vec<Job> = self.timers.jobs.drain().map(|(_, job)| job).collect();
-        for job in jobs {
+        for job in self.timers.drain() {
             if let Job::RevokeOld(old) = job {
                 revoke_now(&self.config, &self.out, &old.name, &old.source, &old.lease).await;
             }
