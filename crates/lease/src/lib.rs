@@ -30,6 +30,8 @@
 mod config;
 mod dynamic;
 mod events;
+#[cfg(test)]
+mod fake_source;
 mod manager;
 #[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
 mod pool;

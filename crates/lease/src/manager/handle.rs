@@ -2,15 +2,16 @@
 //! commands.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError};
 
 use ironsecrets_core::{Error, ErrorKind, Lease, LeasedCredential, Result};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::call::call;
 use super::entry::Entry;
-use super::scheduler::{Callbacks, Command, Scheduler};
+use super::scheduler::{Command, Scheduler};
 use crate::{LeaseConfig, LeaseEvent, LeaseSource};
 
 /// Keeps leases alive: renews each at `renew_fraction` of its remaining ttl (with jitter),
@@ -20,8 +21,11 @@ use crate::{LeaseConfig, LeaseEvent, LeaseSource};
 /// as [`LeaseEvent`]s.
 ///
 /// All leases share one tokio task holding a timer heap; calls to the sources run
-/// concurrently inside that task. The task runs until [`shutdown`](Self::shutdown), or
-/// until the manager and every [`ManagedLease`] are dropped (then nothing is revoked).
+/// concurrently inside that task, which never waits on one of them inline (a revocation
+/// asked by [`ManagedLease::stop`] runs alongside the other leases' timers) and never
+/// runs user code (events go to subscribers). The task runs until
+/// [`shutdown`](Self::shutdown), or until the manager and every [`ManagedLease`] are
+/// dropped (then nothing is revoked).
 ///
 /// A lease that expires anyway (the backend was unreachable for its whole remaining
 /// time) is reported as [`LeaseEvent::Expired`] and the manager keeps trying to issue a
@@ -45,7 +49,6 @@ use crate::{LeaseConfig, LeaseEvent, LeaseSource};
 pub struct LeaseManager {
     commands: mpsc::UnboundedSender<Command>,
     events: broadcast::Sender<LeaseEvent>,
-    callbacks: Callbacks,
     config: Arc<LeaseConfig>,
     next_key: AtomicU64,
 }
@@ -65,13 +68,10 @@ impl LeaseManager {
     pub fn new(config: LeaseConfig) -> Self {
         let config = Arc::new(config);
         let (events, _) = broadcast::channel(config.event_capacity.max(1));
-        let callbacks = Callbacks::default();
-        let commands =
-            Scheduler::spawn(Arc::clone(&config), events.clone(), Arc::clone(&callbacks));
+        let commands = Scheduler::spawn(Arc::clone(&config), events.clone());
         LeaseManager {
             commands,
             events,
-            callbacks,
             config,
             next_key: AtomicU64::new(1),
         }
@@ -131,18 +131,33 @@ impl LeaseManager {
         self.events.subscribe()
     }
 
-    /// Calls `callback` with every event, on the scheduler task: it must return quickly
-    /// and not block.
+    /// Calls `callback` with every event from now on, on a task of its own (spawned on
+    /// the current tokio runtime) that reads a [`subscribe`](Self::subscribe)r: a slow
+    /// callback never delays the scheduler, only its own events. More than
+    /// `event_capacity` events behind, it misses the oldest, which is logged. The task
+    /// ends once the manager is dropped and its scheduler has stopped.
     pub fn on_event(&self, callback: impl Fn(&LeaseEvent) + Send + Sync + 'static) {
-        self.callbacks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::new(callback));
+        let mut events = self.events.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => callback(&event),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "an on_event callback fell behind and missed events"
+                        );
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// Stops the scheduler. With `revoke`, first revokes every current lease and every
-    /// old one still waiting for its revocation (emitting `Revoked` for each). Calls under
-    /// way are abandoned.
+    /// old one still waiting for its revocation (emitting `Revoked` for each),
+    /// concurrently: child leases first, then the others. Calls under way are abandoned,
+    /// except revocations asked by [`ManagedLease::stop`], which are finished.
     pub async fn shutdown(&self, revoke: bool) {
         let (done, wait) = oneshot::channel();
         if self.commands.send(Command::Shutdown(revoke, done)).is_ok() {
@@ -187,7 +202,8 @@ impl ManagedLease {
         let _ = self.commands.send(Command::Rotate(self.key));
     }
 
-    /// Stops managing this lease; with `revoke`, revokes its current lease first.
+    /// Stops managing this lease; with `revoke`, revokes its current lease and returns
+    /// when that is done (the other leases are served meanwhile).
     pub async fn stop(self, revoke: bool) {
         let (done, wait) = oneshot::channel();
         if self

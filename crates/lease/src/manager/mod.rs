@@ -13,4 +13,7 @@ mod handle;
 mod scheduler;
 mod timers;
 
+#[cfg(test)]
+mod tests;
+
 pub use handle::{LeaseManager, ManagedLease};

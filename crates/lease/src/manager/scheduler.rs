@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -18,8 +18,6 @@ use super::timers::{Job, OldLease, Timers};
 use crate::schedule::{backoff, revoke_old_delay};
 use crate::{LeaseConfig, LeaseEvent, LeaseSource};
 
-pub(super) type Callback = Arc<dyn Fn(&LeaseEvent) + Send + Sync>;
-pub(super) type Callbacks = Arc<Mutex<Vec<Callback>>>;
 type Pending = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// What the handles ask of the scheduler.
@@ -34,57 +32,57 @@ enum Outcome {
     Renewed(u64, Result<Lease>),
     Issued(u64, Result<LeasedCredential>),
     RevokedOld(Box<OldLease>, Result<()>),
+    Revoked(Box<Revocation>),
 }
 
-/// The actor: every lease's state, the timer heap, and the calls under way.
+/// A revocation reported as it ends, without retry: a removed lease's, or any at
+/// shutdown. `done` answers the caller waiting for it.
+struct Revocation {
+    name: Arc<str>,
+    lease_id: String,
+    result: Result<()>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// The actor: every lease's state, the timer heap, and the calls under way. It never
+/// awaits a call to a source inline (calls run as `pending` futures polled by the loop)
+/// and never runs user code: events only go to the broadcast channel.
 pub(super) struct Scheduler {
     config: Arc<LeaseConfig>,
     /// Boxed: the map keeps spare capacity, and an entry is a few hundred bytes.
     entries: HashMap<u64, Box<Entry>>,
     timers: Timers,
+    /// Renewals, issues and revocations of old leases under way.
     pending: FuturesUnordered<Pending>,
-    out: Emitter,
-}
-
-/// Where events go: the callbacks, then the subscribers.
-struct Emitter {
+    /// Revocations of removed leases under way: finished even at shutdown, since a
+    /// caller waits for each.
+    removals: FuturesUnordered<Pending>,
     events: broadcast::Sender<LeaseEvent>,
-    callbacks: Callbacks,
 }
 
-impl Emitter {
-    fn emit(&self, event: LeaseEvent) {
-        tracing::debug!(event = ?event, "lease event");
-        let callbacks = self
-            .callbacks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for callback in callbacks {
-            callback(&event);
-        }
-        let _ = self.events.send(event);
-    }
-}
-
-/// Revokes `lease` now (no-op for a lease without id), reporting Revoked or Failed.
-async fn revoke_now(
-    config: &LeaseConfig,
-    out: &Emitter,
+/// The revocation of `lease` (nothing to do for a lease without id), ending as
+/// [`Outcome::Revoked`].
+fn revocation(
+    config: &Arc<LeaseConfig>,
     name: &Arc<str>,
     source: &Arc<dyn LeaseSource>,
-    lease: &Lease,
-) {
-    if lease.id.is_empty() {
-        return;
-    }
-    match call(config, source.revoke(lease)).await {
-        Ok(()) => out.emit(LeaseEvent::Revoked {
-            name: Arc::clone(name),
-            lease_id: lease.id.clone(),
-        }),
-        Err(err) => out.emit(failed(name, &err, Duration::ZERO)),
-    }
+    lease: Lease,
+    done: Option<oneshot::Sender<()>>,
+) -> Pending {
+    let (config, name, source) = (Arc::clone(config), Arc::clone(name), Arc::clone(source));
+    Box::pin(async move {
+        let result = if lease.id.is_empty() {
+            Ok(())
+        } else {
+            call(&config, source.revoke(&lease)).await
+        };
+        Outcome::Revoked(Box::new(Revocation {
+            name,
+            lease_id: lease.id,
+            result,
+            done,
+        }))
+    })
 }
 
 impl Scheduler {
@@ -92,7 +90,6 @@ impl Scheduler {
     pub(super) fn spawn(
         config: Arc<LeaseConfig>,
         events: broadcast::Sender<LeaseEvent>,
-        callbacks: Callbacks,
     ) -> mpsc::UnboundedSender<Command> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let scheduler = Scheduler {
@@ -100,7 +97,8 @@ impl Scheduler {
             entries: HashMap::new(),
             timers: Timers::default(),
             pending: FuturesUnordered::new(),
-            out: Emitter { events, callbacks },
+            removals: FuturesUnordered::new(),
+            events,
         };
         tokio::spawn(scheduler.run(receiver));
         commands
@@ -123,9 +121,12 @@ impl Scheduler {
                         let _ = done.send(());
                         return;
                     }
-                    Some(command) => self.command(command).await,
+                    Some(command) => self.command(command),
                 },
                 Some(outcome) = self.pending.next(), if !self.pending.is_empty() => {
+                    self.outcome(outcome);
+                }
+                Some(outcome) = self.removals.next(), if !self.removals.is_empty() => {
                     self.outcome(outcome);
                 }
                 () = timer => {
@@ -139,10 +140,11 @@ impl Scheduler {
     }
 
     fn emit(&self, event: LeaseEvent) {
-        self.out.emit(event);
+        tracing::debug!(event = ?event, "lease event");
+        let _ = self.events.send(event);
     }
 
-    async fn command(&mut self, command: Command) {
+    fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
             Command::Add(key, mut entry) => {
@@ -152,22 +154,23 @@ impl Scheduler {
                 self.entries.insert(key, entry);
             }
             Command::Rotate(key) => self.request_reissue(key, now),
-            Command::Remove(key, revoke, done) => {
-                if let Some(mut entry) = self.entries.remove(&key) {
+            Command::Remove(key, revoke, done) => match self.entries.remove(&key) {
+                Some(mut entry) => {
                     self.timers.cancel(&mut entry);
                     if revoke {
-                        revoke_now(
-                            &self.config,
-                            &self.out,
-                            &entry.name,
-                            &entry.source,
-                            &entry.lease(),
-                        )
-                        .await;
+                        // Answered when the revocation ends; other leases go on meanwhile.
+                        let lease = entry.lease();
+                        let pending =
+                            revocation(&self.config, &entry.name, &entry.source, lease, Some(done));
+                        self.removals.push(pending);
+                    } else {
+                        let _ = done.send(());
                     }
                 }
-                let _ = done.send(());
-            }
+                None => {
+                    let _ = done.send(());
+                }
+            },
             Command::Shutdown(..) => unreachable!("handled by run"),
         }
     }
@@ -237,6 +240,24 @@ impl Scheduler {
             Outcome::Renewed(key, result) => self.renewed(key, result),
             Outcome::Issued(key, result) => self.issued(key, result),
             Outcome::RevokedOld(old, result) => self.revoked_old(old, result),
+            Outcome::Revoked(revocation) => self.revoked(*revocation),
+        }
+    }
+
+    fn revoked(&mut self, revocation: Revocation) {
+        let Revocation {
+            name,
+            lease_id,
+            result,
+            done,
+        } = revocation;
+        match result {
+            Ok(()) if lease_id.is_empty() => {}
+            Ok(()) => self.emit(LeaseEvent::Revoked { name, lease_id }),
+            Err(err) => self.emit(failed(&name, &err, Duration::ZERO)),
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
         }
     }
 
@@ -297,7 +318,7 @@ impl Scheduler {
         let Some(entry) = self.entries.get_mut(&key) else {
             if let Ok(orphan) = result {
                 // Removed while issuing: nobody will use it.
-                self.revoke_later(&"removed".into(), orphan.lease, None, now);
+                self.revoke_later(&"removed".into(), orphan.lease, None, false, now);
             }
             return;
         };
@@ -329,10 +350,12 @@ impl Scheduler {
                 }
                 let name = Arc::clone(&entry.name);
                 let source = Arc::clone(&entry.source);
+                let child = entry.parent.is_some();
                 self.revoke_later(
                     &name,
                     old_lease,
                     Some(source),
+                    child,
                     now + revoke_old_delay(&config, old_left),
                 );
                 let children: Vec<u64> = self
@@ -356,12 +379,14 @@ impl Scheduler {
         }
     }
 
-    /// Revokes `lease` at `at` (no-op for a lease without id).
+    /// Revokes `lease` at `at` (no-op for a lease without id); `child`: it belongs to a
+    /// child lease.
     fn revoke_later(
         &mut self,
         name: &Arc<str>,
         lease: Lease,
         source: Option<Arc<dyn LeaseSource>>,
+        child: bool,
         at: Instant,
     ) {
         let Some(source) = source else {
@@ -375,6 +400,7 @@ impl Scheduler {
             source,
             lease,
             attempts: 0,
+            child,
         };
         self.timers.add(at, Job::RevokeOld(Box::new(old)));
     }
@@ -401,29 +427,48 @@ impl Scheduler {
         }
     }
 
+    /// Abandons the calls under way, then, with `revoke`, revokes every current lease
+    /// and every old one still waiting: children's leases (current and old) all at once,
+    /// then, once they are done, every other lease at once. Revocations of removed
+    /// leases under way are finished with the children's.
     async fn shutdown(&mut self, revoke: bool) {
         self.pending.clear();
-        if !revoke {
-            return;
-        }
-        for job in self.timers.drain() {
-            if let Job::RevokeOld(old) = job {
-                revoke_now(&self.config, &self.out, &old.name, &old.source, &old.lease).await;
+        let children = std::mem::take(&mut self.removals);
+        let parents = FuturesUnordered::new();
+        if revoke {
+            for job in self.timers.drain() {
+                if let Job::RevokeOld(old) = job {
+                    let wave = if old.child { &children } else { &parents };
+                    wave.push(revocation(
+                        &self.config,
+                        &old.name,
+                        &old.source,
+                        old.lease,
+                        None,
+                    ));
+                }
+            }
+            // Children first: revoking a parent token may revoke them along with it.
+            for (_, entry) in self.entries.drain() {
+                let wave = if entry.parent.is_some() {
+                    &children
+                } else {
+                    &parents
+                };
+                let lease = entry.lease();
+                wave.push(revocation(
+                    &self.config,
+                    &entry.name,
+                    &entry.source,
+                    lease,
+                    None,
+                ));
             }
         }
-        let entries: Vec<Box<Entry>> = self.entries.drain().map(|(_, entry)| entry).collect();
-        // Children first: revoking a parent token may revoke them along with it.
-        let (children, parents): (Vec<Box<Entry>>, Vec<Box<Entry>>) =
-            entries.into_iter().partition(|e| e.parent.is_some());
-        for entry in children.iter().chain(&parents) {
-            revoke_now(
-                &self.config,
-                &self.out,
-                &entry.name,
-                &entry.source,
-                &entry.lease(),
-            )
-            .await;
+        for mut wave in [children, parents] {
+            while let Some(outcome) = wave.next().await {
+                self.outcome(outcome);
+            }
         }
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct OldLease {
     pub(super) source: Arc<dyn LeaseSource>,
     pub(super) lease: Lease,
     pub(super) attempts: u32,
+    /// It belongs to a child lease (revoked before the parents at shutdown).
+    pub(super) child: bool,
 }
 
 impl Timers {
