@@ -49,9 +49,21 @@ impl FakeSource {
         self
     }
 
+    /// A static credential: no lease id, the same user, a new password each time.
+    pub(crate) fn unleased(mut self) -> Self {
+        self.leased = false;
+        self
+    }
+
     /// Each revocation takes `delay`.
     pub(crate) fn slow_revokes(mut self, delay: Duration) -> Self {
         self.revoke_delay = delay;
+        self
+    }
+
+    /// The next `count` revocations fail as Unavailable.
+    pub(crate) fn failing_revokes(self, count: u32) -> Self {
+        self.failures.store(count, Ordering::SeqCst);
         self
     }
 

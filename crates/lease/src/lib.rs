@@ -32,6 +32,7 @@ mod dynamic;
 mod events;
 #[cfg(test)]
 mod fake_source;
+mod generations;
 mod manager;
 #[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
 mod pool;
@@ -43,9 +44,12 @@ mod vault_token;
 pub use config::LeaseConfig;
 pub use dynamic::DynamicSource;
 pub use events::LeaseEvent;
+pub use generations::{
+    Drained, Generation, Generations, GenerationsConfig, RotationStats, Stale, Ticket,
+};
 pub use manager::{LeaseManager, ManagedLease};
 #[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
-pub use pool::{ConnectOptions, PASSWORD, RotatingDatabase, RotatingPool, RotationStats, USERNAME};
+pub use pool::{ConnectOptions, PASSWORD, RotatingDatabase, RotatingPool, USERNAME};
 pub use source::LeaseSource;
 #[cfg(feature = "vault")]
 pub use vault_token::{ACCESSOR, TOKEN, VaultTokenSource};

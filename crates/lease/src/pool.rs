@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, timeout};
 
-use crate::{LeaseSource, ManagedLease};
+use crate::{LeaseSource, ManagedLease, RotationStats};
 
 /// The credential field holding the user name.
 pub const USERNAME: &str = "username";
@@ -96,28 +96,6 @@ impl RotatingDatabase for sqlx::MySql {
             .await
         })
     }
-}
-
-/// What a [`RotatingPool`] has done so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RotationStats {
-    /// The current credential's generation (0 for the first credential).
-    pub generation: u64,
-    /// Connections opened.
-    pub opened: u64,
-    /// Connections retired because their credential was replaced.
-    pub retired: u64,
-    /// Connection attempts refused because the credential changed while connecting.
-    pub refused_stale: u64,
-    /// Old leases revoked once their last connection was closed.
-    pub revoked_drained: u64,
-    /// Old leases revoked at their deadline with connections still open (not counted as
-    /// closed: closed by sqlx on an error, or still busy).
-    pub revoked_at_deadline: u64,
-    /// Revocations that failed (retried on the next tick until the lease ends).
-    pub revoke_failures: u64,
-    /// Old generations waiting for their connections to close.
-    pub draining: u64,
 }
 
 /// State shared by the hooks and the task.
