@@ -55,7 +55,7 @@ use crate::{LeaseSource, ManagedLease};
 /// gone, or after `unleased_drain`. A failed revocation is retried until the lease ends.
 /// The task never waits on a revocation inline and never runs user code: reports go to
 /// subscribers. It stops when the lease is no longer managed (stopped, or its manager
-/// gone) or when this is dropped.
+/// gone), or at [`close`](Self::close) or drop.
 ///
 /// Configure the [`LeaseManager`](crate::LeaseManager) with a long
 /// [`revoke_old_after`](crate::LeaseConfig::revoke_old_after) so the pool, not the
@@ -128,6 +128,12 @@ impl Generations {
     /// What has been done so far.
     pub fn stats(&self) -> RotationStats {
         self.shared.lock().stats
+    }
+
+    /// Stops the task (as dropping this does): no new generation is taken in and no old
+    /// lease revoked any more; tickets and stats stay readable.
+    pub fn close(&self) {
+        self.task.abort();
     }
 }
 

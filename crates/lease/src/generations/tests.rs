@@ -359,3 +359,17 @@ async fn changed_ends_when_the_lease_is_stopped() {
     assert_eq!(rig.pool.generations.current().number, 0);
     rig.manager.shutdown(false).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn closed_it_follows_and_revokes_nothing_more() {
+    let rig = rig(FakeSource::new("db", HOUR), GenerationsConfig::default()).await;
+    rig.pool.generations.close();
+    assert!(rig.pool.generations.changed(0).await.is_none());
+    let mut credentials = rig.lease.watch();
+    rig.lease.rotate();
+    credentials.changed().await.unwrap();
+    sleep(60 * SEC).await;
+    assert_eq!(rig.pool.generations.current().number, 0);
+    assert!(rig.revoked().is_empty());
+    rig.manager.shutdown(false).await;
+}

@@ -125,13 +125,17 @@ impl<DB: RotatingDatabase> RotatingPool<DB> {
     /// Old leases still draining are not revoked here; the manager's shutdown does that.
     pub async fn close(self) {
         self.task.abort();
+        self.hooks.generations.close();
         self.pool.close().await;
     }
 }
 
 impl<DB: RotatingDatabase> Drop for RotatingPool<DB> {
+    /// Stops following rotations; clones of [`pool`](Self::pool) keep working on the
+    /// current credential.
     fn drop(&mut self) {
         self.task.abort();
+        self.hooks.generations.close();
     }
 }
 
