@@ -22,7 +22,22 @@
 //! - child leases ([`LeaseManager::manage_child`]) are re-issued whenever their parent
 //!   (e.g. the token they were issued under) rotates.
 //!
-//! Events go to [`LeaseManager::subscribe`] and [`LeaseManager::on_event`] callbacks.
+//! The scheduler task never awaits a call to a source inline (a revocation asked by
+//! [`ManagedLease::stop`] or at shutdown runs beside the other leases' timers) and never
+//! runs user code: events go to subscribers ([`LeaseManager::subscribe`]), and
+//! [`LeaseManager::on_event`] callbacks run on a forwarding task of their own.
+//!
+//! A pool whose connections follow a lease's rotations is two halves:
+//!
+//! - [`Generations`], driver-neutral: the current credential with its generation
+//!   number, a [`Ticket`] per open connection (refused as [`Stale`] if the credential
+//!   rotated while connecting), the stale check, and the revocation of an old
+//!   generation's lease once its last ticket is dropped (or just before the lease ends),
+//!   reported as [`Drained`] and counted in [`RotationStats`];
+//! - an adapter that only wires a driver's hooks to it: [`RotatingPool`] for sqlx
+//!   (features `sqlx-postgres` and `sqlx-mysql`, on by default); the Python and Node
+//!   bindings wire their pools to the same type.
+//!
 //! Nothing here logs or prints a secret: credentials' Debug is redacted and error
 //! messages never hold values.
 #![deny(missing_docs)]
@@ -30,6 +45,9 @@
 mod config;
 mod dynamic;
 mod events;
+#[cfg(test)]
+mod fake_source;
+mod generations;
 mod manager;
 #[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
 mod pool;
@@ -41,9 +59,12 @@ mod vault_token;
 pub use config::LeaseConfig;
 pub use dynamic::DynamicSource;
 pub use events::LeaseEvent;
+pub use generations::{
+    Drained, Generation, Generations, GenerationsConfig, RotationStats, Stale, Ticket,
+};
 pub use manager::{LeaseManager, ManagedLease};
 #[cfg(any(feature = "sqlx-postgres", feature = "sqlx-mysql"))]
-pub use pool::{ConnectOptions, PASSWORD, RotatingDatabase, RotatingPool, RotationStats, USERNAME};
+pub use pool::{ConnectOptions, PASSWORD, RotatingDatabase, RotatingPool, USERNAME};
 pub use source::LeaseSource;
 #[cfg(feature = "vault")]
 pub use vault_token::{ACCESSOR, TOKEN, VaultTokenSource};
