@@ -130,6 +130,12 @@ impl Registry {
         self.entries.keys().copied().collect()
     }
 
+    /// The options of `scheme` that carry credentials (refused in a URI), if the
+    /// scheme is known: for a binding or a tool that wants to treat them with care.
+    pub fn credential_options(&self, scheme: &str) -> Option<&'static [&'static str]> {
+        self.entries.get(scheme).map(|entry| entry.credentials)
+    }
+
     fn entry(&self, scheme: &str) -> Result<Entry> {
         self.entries.get(scheme).copied().ok_or_else(|| {
             Error::config(format!(

@@ -7,7 +7,9 @@ use std::error::Error as _;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use ironsecrets_core::{Backend, Cas, Error, ErrorKind, PutOptions, Version, VersionSelector};
+use ironsecrets_core::{
+    Backend, Cas, Error, ErrorKind, PutOptions, Stack, Version, VersionSelector,
+};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_vault::{KvVersion, VaultConfig};
 
@@ -51,7 +53,7 @@ async fn a_token_without_the_policy_is_permission_denied() {
     );
     let mut config = common::config(&bao, &mount, KvVersion::V2);
     config.token = Some(token.as_str().into());
-    let limited = ironsecrets_vault::open(config).await.unwrap();
+    let limited = Stack::default().apply(&ironsecrets_vault::open(config).await.unwrap());
     let store = limited.store();
     let err = store
         .get("team-a/db", VersionSelector::Latest)

@@ -334,6 +334,79 @@ mod tests {
         );
     }
 
+    /// A service that fails its first `failures` calls, whatever they are.
+    struct Flaky {
+        failures: std::sync::atomic::AtomicUsize,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Service for Flaky {
+        fn backend(&self) -> &'static str {
+            "flaky"
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+
+        async fn call(&self, _request: Request) -> Result<Response> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.calls.fetch_add(1, SeqCst);
+            let failing = self
+                .failures
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing {
+                return Err(crate::Error::new(ErrorKind::Unavailable, "flaky"));
+            }
+            Ok(Response::Done(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn engine_requests_are_retried_unless_they_could_apply_twice() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let cases = [
+            (
+                Request::Encrypt {
+                    name: "k".into(),
+                    plaintext: CANARY.into(),
+                    context: None,
+                },
+                3,
+            ),
+            (
+                Request::RenewLease {
+                    lease_id: "l".into(),
+                    increment: None,
+                },
+                3,
+            ),
+            (Request::RotateKey { name: "k".into() }, 1),
+            (
+                Request::Issue {
+                    request: crate::CredentialRequest::Database {
+                        mount: "database".into(),
+                        role: "app".into(),
+                    },
+                },
+                1,
+            ),
+        ];
+        for (request, expected_calls) in cases {
+            let flaky = Arc::new(Flaky {
+                failures: 2.into(),
+                calls: 0.into(),
+            });
+            let layer = Retrying::new(flaky.clone(), RetryConfig::default());
+            let operation = request.operation();
+            let outcome = layer.call(request).await;
+            assert_eq!(flaky.calls.load(SeqCst), expected_calls, "{operation}");
+            assert_eq!(outcome.is_ok(), expected_calls == 3, "{operation}");
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn unsupported_comes_from_the_inner_store() {
         let inner = TestStore::new();
