@@ -25,22 +25,29 @@ enum Runs {
     /// workspace's features), run directly with these arguments: `cargo run -p` would
     /// rebuild its dependencies with that one package's features.
     Example(&'static str, &'static [&'static str]),
+    /// A binary the test step built (a package's binaries are built for its
+    /// integration tests), run directly for the same reason.
+    Binary(&'static str, &'static [&'static str]),
 }
 
 impl Runs {
     fn command(&self) -> Command {
         match self {
             Runs::Cargo(args) => run::cargo(*args),
-            Runs::Example(name, args) => {
-                let target = std::env::var_os("CARGO_TARGET_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| run::repo_root().join("target"));
-                let mut command = Command::new(target.join("debug/examples").join(name));
-                command.args(*args).current_dir(run::repo_root());
-                command
-            }
+            Runs::Example(name, args) => built(&format!("examples/{name}"), args),
+            Runs::Binary(name, args) => built(name, args),
         }
     }
+}
+
+/// A program the test step built under `target/debug/`, with `args`.
+fn built(relative: &str, args: &[&str]) -> Command {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| run::repo_root().join("target"));
+    let mut command = Command::new(target.join("debug").join(relative));
+    command.args(args).current_dir(run::repo_root());
+    command
 }
 
 const STEPS: &[Step] = &[
@@ -68,8 +75,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "quickstart",
-        runs: Runs::Example("quickstart", &[]),
-        hint: "the README's first command (`cargo run -p ironsecrets --example quickstart`) \
+        runs: Runs::Binary("quickstart", &[]),
+        hint: "the README's first command (`cargo run -p ironsecrets-examples --bin quickstart`) \
                must keep working",
     },
     Step {

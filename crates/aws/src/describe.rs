@@ -38,7 +38,13 @@ pub struct AwsSecretDescription {
 impl AwsSecretsStore {
     /// Describes a secret: metadata, stages and AWS's rotation settings.
     pub async fn describe(&self, path: &str) -> Result<AwsSecretDescription> {
-        let outcome = async {
+        self.description(path)
+            .await
+            .map_err(|e| e.context(crate::BACKEND, Operation::Describe, path))
+    }
+
+    /// [`AwsSecretsStore::describe`] without its error context (`metadata` has its own).
+    pub(crate) async fn description(&self, path: &str) -> Result<AwsSecretDescription> {
             let out = self.describe_output(path).await?;
             let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
             let versions = self.versions(path, deleted_at).await?;
@@ -75,10 +81,6 @@ impl AwsSecretsStore {
                 next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),
                 deleted_at,
             })
-        };
-        outcome
-            .await
-            .map_err(|e: Error| e.context(crate::BACKEND, Operation::Describe, path))
     }
 
     /// Every version (labelled or deprecated), oldest first, over every page.

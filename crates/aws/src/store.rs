@@ -206,14 +206,14 @@ impl SecretStore for AwsSecretsStore {
 
     async fn metadata(&self, path: &str) -> Result<SecretMetadata> {
         validate_path(path)?;
-        Ok(self.describe(path).await?.metadata)
+        Ok(self.description(path).await?.metadata)
     }
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
         validate_path(path)?;
         refuse_max_versions(&update)?;
         self.retag(path, &update).await?;
-        Ok(self.describe(path).await?.metadata)
+        Ok(self.description(path).await?.metadata)
     }
 
     async fn purge(&self, path: &str) -> Result<()> {

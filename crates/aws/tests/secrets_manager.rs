@@ -300,7 +300,8 @@ async fn empty_value_is_refused() {
 /// Each AWS error moto can produce maps to its kind, with context and no value.
 #[tokio::test]
 async fn errors_map_to_kinds() {
-    let store = common::store().await;
+    let backend = common::backend().await;
+    let store = backend.store();
     let missing = common::unique("errors/missing");
     let err = store
         .get(&missing, VersionSelector::Latest)
@@ -332,7 +333,8 @@ async fn errors_map_to_kinds() {
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
 
     // A wrong version id is an invalid parameter to AWS.
-    let err = store
+    let err = common::store()
+        .await
         .move_stage(
             &path,
             AWSCURRENT,
@@ -366,7 +368,7 @@ async fn errors_map_to_kinds() {
     let err = store.get(&path, VersionSelector::Latest).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     store.undelete(&path, &[]).await.unwrap();
-    assert_eq!(read(&store, &path, VersionSelector::Latest).await, CANARY);
+    assert_eq!(read(store.as_ref(), &path, VersionSelector::Latest).await, CANARY);
 
     // An endpoint nobody listens on is Unavailable (retryable).
     let mut config = common::config();

@@ -38,7 +38,7 @@ fn a_gcp_uri_without_a_project_is_a_config_error_naming_the_variable() {
     let (code, stderr) = run("gcp-sm://p?region=eu", &["list"]);
     assert_eq!(code, CONFIG, "{stderr}");
     assert!(
-        stderr.contains("unknown gcp-sm:// URI parameter"),
+        stderr.contains("unknown option 'region'"),
         "{stderr}"
     );
 }

@@ -151,26 +151,34 @@ impl Registry {
 
     /// Opens backend `scheme` with `options` (the key/value form the bindings use).
     pub async fn open(&self, scheme: &str, options: Options) -> Result<Backend> {
-        let entry = self
-            .entry(scheme)
-            .map_err(|e| e.with_operation(Operation::Open))?;
-        (entry.open)(options).await
+        let entry = self.entry(scheme).map_err(opening)?;
+        (entry.open)(options).await.map_err(opening)
     }
 
     /// Opens the backend a URI names, with `extra` options on top of the URI's (an
     /// option in both is a Config error). Credentials are refused in the URI.
     pub async fn open_uri(&self, uri: &str, extra: Options) -> Result<Backend> {
-        let parsed = StoreUri::parse(uri).map_err(|e| e.with_operation(Operation::Open))?;
-        let entry = self
-            .entry(parsed.scheme())
-            .map_err(|e| e.with_operation(Operation::Open))?;
+        let parsed = StoreUri::parse(uri).map_err(opening)?;
+        let entry = self.entry(parsed.scheme()).map_err(opening)?;
         let options = uri_options(&parsed, entry.location, entry.credentials)
             .and_then(|mut options| options.merge(extra).map(|()| options))
             .map_err(|e| {
-                Error::config(format!("{}://: {}", parsed.scheme(), e.message()))
-                    .with_operation(Operation::Open)
+                opening(Error::config(format!(
+                    "{}://: {}",
+                    parsed.scheme(),
+                    e.message()
+                )))
             })?;
-        (entry.open)(options).await
+        (entry.open)(options).await.map_err(opening)
+    }
+}
+
+/// An error of opening a backend names the operation, unless it names a more precise
+/// one already.
+fn opening(err: Error) -> Error {
+    match err.operation() {
+        Some(_) => err,
+        None => err.with_operation(Operation::Open),
     }
 }
 

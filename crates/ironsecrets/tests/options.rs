@@ -83,11 +83,12 @@ async fn local_options_open_a_store_without_touching_the_environment() {
     assert_eq!(client.local().unwrap().principal(), "app");
     // The same store through a URI plus options; a wrong key is Integrity.
     let uri = format!("local://{}", path.display());
-    let again = Client::from_uri_with(&uri, Options::new().with("master_key", CANARY))
+    let as_app = || Options::new().with("principal", "app");
+    let again = Client::from_uri_with(&uri, as_app().with("master_key", CANARY))
         .await
         .unwrap();
     assert_eq!(again.get("app/token").await.unwrap().value.expose(), b"abc");
-    let wrong = Client::from_uri_with(&uri, Options::new().with("master_key", "not it"))
+    let wrong = Client::from_uri_with(&uri, as_app().with("master_key", "not it"))
         .await
         .unwrap_err();
     assert_eq!(wrong.kind(), ErrorKind::Integrity);
