@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use crate::crypto::Key;
-use crate::store::db_error;
+use crate::db::db_error;
 
 type HmacSha256 = Hmac<Sha256>;
 

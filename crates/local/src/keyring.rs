@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use crate::KdfParams;
 use crate::crypto::{self, Key, aad};
-use crate::store::db_error;
+use crate::db::db_error;
 
 /// Unlocked keys of one store, held in memory while it is open.
 pub struct Keyring {

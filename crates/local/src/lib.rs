@@ -19,6 +19,8 @@
 mod audit;
 pub mod bundle;
 mod crypto;
+mod ctx;
+mod db;
 mod kdf;
 mod keyring;
 mod options;

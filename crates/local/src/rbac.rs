@@ -11,7 +11,7 @@ use ironsecrets_core::{Error, ErrorKind, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::store::db_error;
+use crate::db::db_error;
 
 /// What a principal may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,8 @@
 
 use rusqlite::Connection;
 
+use crate::db::db_error;
+
 /// Each entry migrates from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
@@ -77,18 +79,18 @@ pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 pub fn migrate(conn: &mut Connection) -> ironsecrets_core::Result<()> {
     let found: u32 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(crate::store::db_error)?;
+        .map_err(db_error)?;
     if found > CURRENT {
         return Err(ironsecrets_core::Error::config(format!(
             "the store has schema version {found}, newer than this build's {CURRENT}; upgrade ironsecrets"
         )));
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction().map_err(crate::store::db_error)?;
-        tx.execute_batch(sql).map_err(crate::store::db_error)?;
+        let tx = conn.transaction().map_err(db_error)?;
+        tx.execute_batch(sql).map_err(db_error)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)
-            .map_err(crate::store::db_error)?;
-        tx.commit().map_err(crate::store::db_error)?;
+            .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
     }
     Ok(())
 }

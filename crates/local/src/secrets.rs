@@ -9,7 +9,8 @@ use ironsecrets_core::{
 };
 use rusqlite::{OptionalExtension, params};
 
-use crate::store::{Ctx, db_error};
+use crate::ctx::Ctx;
+use crate::db::db_error;
 
 /// A row of the `secrets` table.
 struct SecretRow {

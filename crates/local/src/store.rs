@@ -13,33 +13,14 @@ use ironsecrets_core::{
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::audit::{self, AuditEntry, AuditRecord, AuditReport};
+use crate::ctx::Ctx;
+use crate::db::db_error;
 use crate::keyring::Keyring;
 use crate::options::master_key_from_env;
 use crate::rbac::{Access, Grant, Role};
 use crate::{KdfParams, OpenOptions, schema, secrets};
 
 const BACKEND: &str = "local";
-
-/// Maps a SQLite error: a lock held too long is Unavailable (retryable), the rest Unexpected.
-pub fn db_error(err: rusqlite::Error) -> Error {
-    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-    match err.sqlite_error_code() {
-        Some(DatabaseBusy | DatabaseLocked) => Error::new(
-            ErrorKind::Unavailable,
-            "the store is locked by another writer; try again",
-        ),
-        _ => Error::unexpected(format!("SQLite: {err}")),
-    }
-    .with_source(err)
-}
-
-/// What an operation's closure sees inside its transaction.
-pub struct Ctx<'a> {
-    pub conn: &'a Connection,
-    pub keys: &'a Keyring,
-    pub grant: &'a Grant,
-    pub default_max_versions: u32,
-}
 
 /// The connection and the `synchronous` mode it is in, so the pragma runs only when
 /// an operation needs the other mode.

@@ -17,8 +17,9 @@ use zeroize::Zeroizing;
 
 use crate::LocalStore;
 use crate::crypto::{self, Key};
+use crate::ctx::Ctx;
+use crate::db::db_error;
 use crate::rbac::Access;
-use crate::store::{Ctx, db_error};
 
 const PREFIX: &str = "local";
 const MAX_NAME_LEN: usize = 128;
