@@ -70,6 +70,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, version)
     );
     ",
+    // 2: authenticated metadata. Every row that decides what a read returns gets a MAC,
+    // secrets get a random id and their first kept version, transit keys their latest
+    // version, and the header the store-wide state (write counter and row digest) and its
+    // own MAC. The first open with the master key fills them in (see `state::migrate`).
+    "
+    ALTER TABLE header ADD COLUMN writes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE header ADD COLUMN digest BLOB;
+    ALTER TABLE header ADD COLUMN mac BLOB;
+    ALTER TABLE secrets ADD COLUMN secret_id BLOB;
+    ALTER TABLE secrets ADD COLUMN first_version INTEGER;
+    ALTER TABLE secrets ADD COLUMN mac BLOB;
+    ALTER TABLE versions ADD COLUMN mac BLOB;
+    ALTER TABLE principals ADD COLUMN mac BLOB;
+    ALTER TABLE transit_keys ADD COLUMN latest_version INTEGER;
+    ALTER TABLE transit_keys ADD COLUMN mac BLOB;
+    ALTER TABLE transit_key_versions ADD COLUMN mac BLOB;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,8 @@
-//! `LocalStore`: opening, the per-call transaction (role check + audit row), and the
+//! `LocalStore`: opening (which checks the whole sealed state), the per-call transaction
+//! (header and caller's role checked, audit row, header sealed again), and the
 //! `SecretStore` implementation.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -12,13 +14,15 @@ use ironsecrets_core::{
 };
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::audit::{self, AuditEntry, AuditRecord, AuditReport};
+use crate::audit::{self, AuditEntry, AuditRecord};
 use crate::ctx::Ctx;
 use crate::db::db_error;
-use crate::keyring::Keyring;
+use crate::header::Header;
+use crate::keyring::{Keyring, Wrapping};
 use crate::options::master_key_from_env;
 use crate::rbac::{Access, Grant, Role};
-use crate::{KdfParams, OpenOptions, schema, secrets};
+use crate::verify::{self, AuditReport};
+use crate::{KdfParams, OpenOptions, principals, schema, secrets, state};
 
 const BACKEND: &str = "local";
 
@@ -68,6 +72,65 @@ fn connect(file: &Path, options: &OpenOptions) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Unlocks an existing store and checks its header and whole state (O(rows)); a
+/// schema-1 store is sealed instead, in the same transaction.
+fn unlock(
+    tx: &Connection,
+    header: &mut Header,
+    master: &SecretValue,
+    options: &OpenOptions,
+) -> Result<Keyring> {
+    let (keys, wrapping) = Keyring::unlock(tx, header, master)?;
+    match wrapping {
+        Wrapping::Sealed => {
+            header.check(keys.meta_key());
+            state::require_intact(tx, &keys, header)?;
+        }
+        Wrapping::Legacy => state::migrate(
+            tx,
+            &keys,
+            header,
+            &options.principal,
+            options.client.as_deref(),
+        )?,
+    }
+    Ok(keys)
+}
+
+/// Writes a new store: header, data key, the creating principal as Admin, the `init` row.
+fn create(tx: &Connection, master: &SecretValue, options: &OpenOptions) -> Result<Keyring> {
+    let (keys, header) = Keyring::create(tx, master, options.kdf, options.max_versions)?;
+    let header = RefCell::new(header);
+    let grant = Grant {
+        principal: options.principal.clone(),
+        role: Role::Admin,
+        prefixes: Vec::new(),
+    };
+    principals::save(
+        &Ctx {
+            conn: tx,
+            keys: &keys,
+            grant: &grant,
+            default_max_versions: options.max_versions,
+            header: &header,
+        },
+        &grant,
+    )?;
+    audit::append(
+        tx,
+        &keys,
+        &mut header.borrow_mut(),
+        &AuditRecord {
+            principal: &options.principal,
+            operation: "init",
+            path: "",
+            result: "ok",
+            client: options.client.as_deref(),
+        },
+    )?;
+    Ok(keys)
+}
+
 /// Opens or creates the store file and unlocks it (Argon2id runs here).
 fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Result<LocalStore> {
     if master.is_empty() {
@@ -85,29 +148,12 @@ fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Re
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
-    let (keys, max_versions) = match Keyring::header(&tx)? {
-        Some(header) => (Keyring::unlock(&tx, &header, &master)?, header.max_versions),
-        None if options.create => {
-            let keys = Keyring::create(&tx, &master, options.kdf, options.max_versions)?;
-            Grant {
-                principal: options.principal.clone(),
-                role: Role::Admin,
-                prefixes: Vec::new(),
-            }
-            .save(&tx)?;
-            audit::append(
-                &tx,
-                keys.audit_key(),
-                &AuditRecord {
-                    principal: &options.principal,
-                    operation: "init",
-                    path: "",
-                    result: "ok",
-                    client: options.client.as_deref(),
-                },
-            )?;
-            (keys, options.max_versions)
-        }
+    let (keys, max_versions) = match Header::load(&tx)? {
+        Some(mut header) => (
+            unlock(&tx, &mut header, &master, &options)?,
+            header.max_versions,
+        ),
+        None if options.create => (create(&tx, &master, &options)?, options.max_versions),
         None => {
             return Err(Error::config(format!(
                 "{} is not an ironsecrets store",
@@ -165,9 +211,11 @@ impl LocalStore {
         &self.inner.file
     }
 
-    /// Runs `op` in one immediate transaction: checks the principal's role for `access`
-    /// on `path`, runs the operation, writes the audit row, commits. A failed operation
-    /// is rolled back and audited with its error kind. Writes are fsynced (`durable`);
+    /// Runs `op` in one immediate transaction: loads and checks the header, checks the
+    /// principal's row (its MAC) and role for `access` on `path`, runs the operation,
+    /// writes the audit row, seals the header with the state the operation left, commits.
+    /// A failed operation (a write on an edited header included) is rolled back and
+    /// audited with its error kind. Writes are fsynced (`durable`);
     /// reads commit their audit row without waiting for the disk.
     pub(crate) async fn run<T, F>(
         &self,
@@ -195,7 +243,7 @@ impl LocalStore {
     pub async fn grant(&self, grant: Grant) -> Result<()> {
         let target = grant.principal.clone();
         self.run("grant", &target, Access::Admin, true, move |ctx| {
-            grant.save(ctx.conn)
+            principals::save(ctx, &grant)
         })
         .await
     }
@@ -204,26 +252,15 @@ impl LocalStore {
     pub async fn revoke_grant(&self, principal: &str) -> Result<()> {
         let target = principal.to_owned();
         self.run("revoke-grant", principal, Access::Admin, true, move |ctx| {
-            let removed = ctx
-                .conn
-                .execute("DELETE FROM principals WHERE name = ?1", [&target])
-                .map_err(db_error)?;
-            if removed == 0 {
-                return Err(Error::not_found(format!(
-                    "principal '{target}' has no role"
-                )));
-            }
-            Ok(())
+            principals::revoke(ctx, &target)
         })
         .await
     }
 
     /// Every principal's role (Admin only).
     pub async fn grants(&self) -> Result<Vec<Grant>> {
-        self.run("grants", "", Access::Admin, false, |ctx| {
-            Grant::all(ctx.conn)
-        })
-        .await
+        self.run("grants", "", Access::Admin, false, principals::all)
+            .await
     }
 
     /// The newest `n` audit rows, oldest first (Admin only).
@@ -234,11 +271,13 @@ impl LocalStore {
         .await
     }
 
-    /// Checks the whole audit chain; reports the first edited, deleted or reordered row
+    /// Checks the whole audit chain (the first edited, deleted or reordered row), the
+    /// header and every metadata row against their MACs, and the state digest (a row
+    /// removed or replaced by an older copy); the report names the check that failed
     /// (Admin only).
     pub async fn audit_verify(&self) -> Result<AuditReport> {
         self.run("audit-verify", "", Access::Admin, false, |ctx| {
-            audit::verify(ctx.conn, ctx.keys.audit_key())
+            verify::run(ctx)
         })
         .await
     }
@@ -251,7 +290,8 @@ impl LocalStore {
         }
         let new_master = new_master.clone();
         self.run("rotate-master-key", "", Access::Admin, true, move |ctx| {
-            ctx.keys.rewrap(ctx.conn, &new_master, kdf)
+            ctx.keys
+                .rewrap(ctx.conn, &mut ctx.header.borrow_mut(), &new_master, kdf)
         })
         .await
     }
@@ -281,7 +321,8 @@ impl Inner {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        let outcome = Grant::load(&tx, &self.principal)
+        let header = RefCell::new(Header::load_checked(&tx, self.keys.meta_key())?);
+        let outcome = principals::load(&tx, self.keys.meta_key(), &self.principal)
             .and_then(|grant| {
                 grant.ok_or_else(|| {
                     Error::new(
@@ -297,11 +338,15 @@ impl Inner {
                     keys: &self.keys,
                     grant: &grant,
                     default_max_versions: self.default_max_versions,
+                    header: &header,
                 })
+            })
+            .and_then(|value| {
+                self.record(&tx, &mut header.into_inner(), operation, path, "ok")?;
+                Ok(value)
             });
         match outcome {
             Ok(value) => {
-                self.record(&tx, operation, path, "ok")?;
                 tx.commit().map_err(db_error)?;
                 Ok(value)
             }
@@ -313,10 +358,19 @@ impl Inner {
         }
     }
 
-    fn record(&self, conn: &Connection, operation: &str, path: &str, result: &str) -> Result<()> {
+    /// Appends the call's audit row and seals the header (with the state the call left).
+    fn record(
+        &self,
+        conn: &Connection,
+        header: &mut Header,
+        operation: &str,
+        path: &str,
+        result: &str,
+    ) -> Result<()> {
         audit::append(
             conn,
-            self.keys.audit_key(),
+            &self.keys,
+            header,
             &AuditRecord {
                 principal: &self.principal,
                 operation,
@@ -334,7 +388,8 @@ impl Inner {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)
             .and_then(|tx| {
-                self.record(&tx, operation, path, err.kind().name())?;
+                let mut header = Header::load_checked(&tx, self.keys.meta_key())?;
+                self.record(&tx, &mut header, operation, path, err.kind().name())?;
                 tx.commit().map_err(db_error)
             });
         if let Err(audit_err) = written {
