@@ -1,15 +1,17 @@
 //! The tamper-evident audit trail: one row per operation, written in the operation's own
 //! transaction, each row's HMAC chained to the previous row's, and the newest row's MAC
 //! sealed into the header so a cut-off tail is detected too. The header's own MAC covers
-//! that head, which ties the rest of the file to the trail.
+//! that head, which ties the rest of the file to the trail: an [`AuditAnchor`] kept
+//! elsewhere then detects a rollback of the whole file.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use ironsecrets_core::Result;
+use ironsecrets_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::anchor::AuditAnchor;
 use crate::crypto::Key;
 use crate::db::db_error;
 use crate::header::Header;
@@ -220,6 +222,41 @@ pub fn verify(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<(u64,
         );
     }
     Ok((last_seq, None))
+}
+
+/// The newest row as an anchor; Integrity if it does not match the sealed head.
+pub fn anchor(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<AuditAnchor> {
+    let (seq, mac) = newest(conn)?.ok_or_else(|| Error::integrity("the audit trail is empty"))?;
+    if head != Some(&head_mac(key, seq, &mac)[..]) {
+        return Err(Error::integrity(
+            "the newest audit row does not match the sealed head (rows at the end were removed or added)",
+        ));
+    }
+    AuditAnchor::new(seq, &mac)
+}
+
+/// Why the trail does not contain `anchor`'s row with its MAC, if it does not.
+pub fn check_anchor(conn: &Connection, anchor: &AuditAnchor) -> Result<Option<String>> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT mac FROM audit WHERE seq = ?1",
+            [anchor.seq],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_error)?;
+    let newest = newest(conn)?.map_or(0, |(seq, _)| seq);
+    Ok(match stored {
+        Some(mac) if mac[..] == anchor.mac[..] => None,
+        Some(_) => Some(format!(
+            "audit row {} differs from the anchor: the store was rolled back and written again, or replaced",
+            anchor.seq
+        )),
+        None => Some(format!(
+            "audit row {} named by the anchor is missing (the trail ends at row {newest}): the store was rolled back to an older copy",
+            anchor.seq
+        )),
+    })
 }
 
 /// Whether any row records `operation`.

@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod anchor;
 mod audit;
 pub mod bundle;
 mod crypto;
@@ -37,6 +38,7 @@ mod transit_keys;
 mod uri;
 mod verify;
 
+pub use anchor::AuditAnchor;
 pub use audit::AuditEntry;
 pub use kdf::KdfParams;
 pub use options::{MASTER_KEY_ENV, OpenOptions, PRINCIPAL_ENV};

@@ -14,6 +14,7 @@ use ironsecrets_core::{
 };
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::anchor::AuditAnchor;
 use crate::audit::{self, AuditEntry, AuditRecord};
 use crate::ctx::Ctx;
 use crate::db::db_error;
@@ -277,7 +278,31 @@ impl LocalStore {
     /// (Admin only).
     pub async fn audit_verify(&self) -> Result<AuditReport> {
         self.run("audit-verify", "", Access::Admin, false, |ctx| {
-            verify::run(ctx)
+            verify::run(ctx, None)
+        })
+        .await
+    }
+
+    /// [`LocalStore::audit_verify`], and also that the trail still holds `anchor`'s row
+    /// with its MAC: a copy of the whole file from before the anchor was taken is
+    /// consistent in itself and passes every other check (Admin only).
+    pub async fn audit_verify_anchored(&self, anchor: &AuditAnchor) -> Result<AuditReport> {
+        let anchor = *anchor;
+        self.run("audit-verify", "", Access::Admin, false, move |ctx| {
+            verify::run(ctx, Some(&anchor))
+        })
+        .await
+    }
+
+    /// The audit trail's newest row as an anchor, to keep outside the store and pass to
+    /// [`LocalStore::audit_verify_anchored`] later (Admin only).
+    pub async fn audit_anchor(&self) -> Result<AuditAnchor> {
+        self.run("audit-anchor", "", Access::Admin, false, |ctx| {
+            audit::anchor(
+                ctx.conn,
+                ctx.keys.audit_key(),
+                ctx.header.borrow().audit_head.as_deref(),
+            )
         })
         .await
     }

@@ -1,8 +1,10 @@
-//! `audit verify`: the audit chain and the sealed metadata state, in one report.
+//! `audit verify`: the audit chain, the sealed metadata state and, when given, an anchor
+//! kept outside the store, in one report.
 
 use ironsecrets_core::Result;
 use serde::Serialize;
 
+use crate::anchor::AuditAnchor;
 use crate::audit;
 use crate::ctx::Ctx;
 use crate::state;
@@ -15,6 +17,8 @@ pub enum AuditCheck {
     Chain,
     /// The header, the metadata rows' MACs and the state digest.
     Metadata,
+    /// The anchor's audit row and MAC.
+    Anchor,
 }
 
 /// The outcome of [`crate::LocalStore::audit_verify`].
@@ -26,7 +30,7 @@ pub struct AuditReport {
     pub first_broken: Option<u64>,
     /// Why the failed check failed.
     pub reason: Option<String>,
-    /// The check that failed, if any (chain first, then metadata).
+    /// The check that failed, if any (chain first, then metadata, then anchor).
     pub failed: Option<AuditCheck>,
     /// Metadata rows (secrets, versions, principals, transit keys) checked.
     pub metadata_rows: u64,
@@ -42,11 +46,15 @@ impl AuditReport {
 }
 
 /// Runs every check; the report names the first that failed.
-pub fn run(ctx: &Ctx<'_>) -> Result<AuditReport> {
+pub fn run(ctx: &Ctx<'_>, anchor: Option<&AuditAnchor>) -> Result<AuditReport> {
     let header = ctx.header.borrow();
     let (rows, broken) =
         audit::verify(ctx.conn, ctx.keys.audit_key(), header.audit_head.as_deref())?;
     let state = state::verify(ctx.conn, ctx.keys, &header)?;
+    let anchor_problem = anchor
+        .map(|anchor| audit::check_anchor(ctx.conn, anchor))
+        .transpose()?
+        .flatten();
     let mut report = AuditReport {
         rows,
         first_broken: None,
@@ -62,6 +70,9 @@ pub fn run(ctx: &Ctx<'_>) -> Result<AuditReport> {
     } else if let Some(problem) = state.problem {
         report.reason = Some(problem);
         report.failed = Some(AuditCheck::Metadata);
+    } else if let Some(problem) = anchor_problem {
+        report.reason = Some(problem);
+        report.failed = Some(AuditCheck::Anchor);
     }
     Ok(report)
 }
