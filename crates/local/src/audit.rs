@@ -84,8 +84,30 @@ fn newest(conn: &Connection) -> Result<Option<(u64, Vec<u8>)>> {
         .map_err(db_error)
 }
 
+/// Whether the sealed `head` names the newest row (or the trail is empty and has none).
+fn head_fits(key: &Key, head: Option<&[u8]>, newest: Option<&(u64, Vec<u8>)>) -> bool {
+    match newest {
+        Some((seq, mac)) => head == Some(&head_mac(key, *seq, mac)[..]),
+        None => head.is_none_or(<[u8]>::is_empty),
+    }
+}
+
+/// Integrity unless the sealed head names the newest row (O(1): open checks it, so an
+/// older header put back with older rows over a newer trail is refused).
+pub fn check_head(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<()> {
+    if head_fits(key, head, newest(conn)?.as_ref()) {
+        Ok(())
+    } else {
+        Err(Error::integrity(
+            "the audit trail does not end at its sealed head: rows at the end were removed \
+             or added, or an older header was put back",
+        ))
+    }
+}
+
 /// Appends one row chained to the newest one, moves the sealed head in `header` and
-/// writes the header back (sealing it again when it was intact).
+/// writes the header back (sealing it again when it was intact). When the head did not
+/// name the newest row it stays where it was, so a cut trail is never sealed again.
 pub fn append(
     conn: &Connection,
     keys: &Keyring,
@@ -93,7 +115,9 @@ pub fn append(
     record: &AuditRecord<'_>,
 ) -> Result<()> {
     let key = keys.audit_key();
-    let (last_seq, prev) = newest(conn)?.unwrap_or((0, Vec::new()));
+    let newest = newest(conn)?;
+    let move_head = head_fits(key, header.audit_head.as_deref(), newest.as_ref());
+    let (last_seq, prev) = newest.unwrap_or((0, Vec::new()));
     let entry = AuditEntry {
         seq: last_seq + 1,
         time: Utc::now(),
@@ -121,7 +145,9 @@ pub fn append(
         ])
     })
     .map_err(db_error)?;
-    header.audit_head = Some(head_mac(key, entry.seq, &mac));
+    if move_head {
+        header.audit_head = Some(head_mac(key, entry.seq, &mac));
+    }
     header.save(conn, keys.meta_key())
 }
 
@@ -226,12 +252,8 @@ pub fn verify(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<(u64,
 
 /// The newest row as an anchor; Integrity if it does not match the sealed head.
 pub fn anchor(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<AuditAnchor> {
+    check_head(conn, key, head)?;
     let (seq, mac) = newest(conn)?.ok_or_else(|| Error::integrity("the audit trail is empty"))?;
-    if head != Some(&head_mac(key, seq, &mac)[..]) {
-        return Err(Error::integrity(
-            "the newest audit row does not match the sealed head (rows at the end were removed or added)",
-        ));
-    }
     AuditAnchor::new(seq, &mac)
 }
 

@@ -71,12 +71,13 @@ pub fn verify(conn: &Connection, keys: &Keyring, header: &Header) -> Result<Stat
     Ok(report(tally.rows, problem))
 }
 
-/// Verifies the state on open; Integrity naming the problem if there is one.
+/// Verifies the state on open, and that the audit trail ends at the sealed head;
+/// Integrity naming the problem if there is one.
 pub fn require_intact(conn: &Connection, keys: &Keyring, header: &Header) -> Result<()> {
-    match verify(conn, keys, header)?.problem {
-        Some(problem) => Err(Error::integrity(problem)),
-        None => Ok(()),
+    if let Some(problem) = verify(conn, keys, header)?.problem {
+        return Err(Error::integrity(problem));
     }
+    audit::check_head(conn, keys.audit_key(), header.audit_head.as_deref())
 }
 
 /// Seals a schema-1 store as it is, in the caller's transaction: MACs every row, sets the

@@ -504,3 +504,56 @@ async fn an_edited_transit_key_version_is_integrity() {
     assert_integrity(err, "version 2 of transit key 'payments' was edited");
     assert_found_by_open_and_verify(&store, "version 2 of transit key 'payments'").await;
 }
+
+#[tokio::test]
+async fn an_older_header_put_back_with_older_rows_is_refused_at_open() {
+    let (_dir, store) = seeded().await;
+    let old_header = rows(&store, "SELECT * FROM header");
+    let old_secret = rows(&store, "SELECT * FROM secrets WHERE path = 'app/db'");
+    let old_versions = rows(&store, "SELECT * FROM versions WHERE path = 'app/db'");
+    store
+        .put("app/db", "db-4".into(), PutOptions::default())
+        .await
+        .unwrap();
+    raw(&store)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM versions WHERE path = 'app/db';
+             DELETE FROM secrets WHERE path = 'app/db';
+             DELETE FROM header;",
+        )
+        .unwrap();
+    insert_rows(&store, "header", &old_header);
+    insert_rows(&store, "secrets", &old_secret);
+    insert_rows(&store, "versions", &old_versions);
+    let err = reopen(&store, "admin").await.unwrap_err();
+    assert_integrity(err, "the audit trail does not end at its sealed head");
+    let report = store.audit_verify().await.unwrap();
+    assert_eq!(report.failed, Some(AuditCheck::Chain), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_cut_audit_tail_is_never_sealed_again() {
+    let (_dir, store) = seeded().await;
+    raw(&store)
+        .execute(
+            "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
+            [],
+        )
+        .unwrap();
+    store.get("app/db", VersionSelector::Latest).await.unwrap();
+    store
+        .put("app/db", "db-4".into(), PutOptions::default())
+        .await
+        .unwrap();
+    let report = store.audit_verify().await.unwrap();
+    assert_eq!(report.failed, Some(AuditCheck::Chain), "{report:?}");
+    assert_integrity(
+        reopen(&store, "admin").await.unwrap_err(),
+        "does not end at its sealed head",
+    );
+    assert_integrity(
+        store.audit_anchor().await.unwrap_err(),
+        "does not end at its sealed head",
+    );
+}
