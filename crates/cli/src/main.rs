@@ -258,8 +258,16 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check the HMAC chain; exits 13 (Integrity) naming the first broken row
-    Verify,
+    /// Check the HMAC chain, the metadata MACs and the sealed state; exits 13 (Integrity)
+    /// naming what failed
+    Verify {
+        /// Also require the audit row an earlier `audit anchor` printed, so a restored
+        /// older copy of the whole store is found
+        #[arg(long, value_name = "SEQ:MAC")]
+        anchor: Option<String>,
+    },
+    /// Print an anchor (`<seq>:<mac>`) to keep outside the store for `verify --anchor`
+    Anchor,
 }
 
 #[derive(Subcommand)]
