@@ -136,10 +136,9 @@ impl Header {
         &self.digest
     }
 
-    /// Checks the MAC and remembers the outcome; returns whether it matched.
-    pub fn check(&mut self, key: &Key) -> bool {
+    /// Checks the MAC and remembers the outcome ([`Header::is_intact`]).
+    pub fn check(&mut self, key: &Key) {
         self.intact = self.compute_mac(key).matches(self.mac.as_deref());
-        self.intact
     }
 
     /// Whether the MAC matched when the header was checked (or this process made it).

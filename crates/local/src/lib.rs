@@ -37,8 +37,9 @@
 //! Each call checks the header and its caller's principal row, and each operation the
 //! rows it reads (a version inside the kept range without a row is Integrity). The digest
 //! catches what a row MAC cannot, a deleted row or an older copy of a row put back: open
-//! and [`LocalStore::audit_verify`] recompute it from every row (O(rows)). An edited
-//! header is never sealed again; writes on it are refused. A copy of the whole file from
+//! and [`LocalStore::audit_verify`] recompute it from every row (O(rows)), and open also
+//! checks that the audit trail ends at the sealed head. An edited header or a cut trail
+//! is never sealed again; writes on an edited header are refused. A copy of the whole file from
 //! earlier is consistent in itself: [`LocalStore::audit_anchor`] gives an [`AuditAnchor`]
 //! to keep elsewhere, and [`LocalStore::audit_verify_anchored`] finds such a rollback.
 //!

@@ -160,3 +160,62 @@ impl Tally {
         self.digest.merge(&other.digest);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key::from_slice(&[9; 32]).unwrap()
+    }
+
+    #[test]
+    fn fields_are_unambiguous() {
+        let mac = |fields: Fields| fields.finish().0;
+        let base = || Fields::new(&key(), "secret");
+        assert_ne!(
+            mac(base().text("ab").text("c")),
+            mac(base().text("a").text("bc"))
+        );
+        assert_ne!(mac(base().opt_text(None)), mac(base().text("")));
+        assert_ne!(mac(base().int(1)), mac(base().bytes(&1u64.to_be_bytes())));
+        assert_ne!(
+            mac(base().blob_hash(None)),
+            mac(base().blob_hash(Some(b"")))
+        );
+        assert_ne!(mac(base()), mac(Fields::new(&key(), "version")));
+        assert_ne!(
+            mac(base()),
+            mac(Fields::new(&Key::from_slice(&[8; 32]).unwrap(), "secret"))
+        );
+    }
+
+    #[test]
+    fn only_the_exact_mac_matches() {
+        let mac = Fields::new(&key(), "principal").text("p").finish();
+        assert!(mac.matches(Some(&mac.0)));
+        assert!(!mac.matches(None));
+        assert!(!mac.matches(Some(&mac.0[..31])));
+        let mut flipped = mac.0;
+        flipped[5] ^= 1;
+        assert!(!mac.matches(Some(&flipped)));
+    }
+
+    #[test]
+    fn the_digest_is_a_set_xor() {
+        let a = Fields::new(&key(), "x").int(1).finish();
+        let b = Fields::new(&key(), "x").int(2).finish();
+        let mut one = Tally::default();
+        one.add(&a);
+        one.add(&b);
+        let mut other = Digest::default();
+        other.toggle(&b);
+        other.toggle(&a);
+        assert!(one.digest == other, "order does not matter");
+        other.toggle(&a);
+        other.toggle(&a);
+        assert!(one.digest == other, "adding and removing cancel");
+        other.toggle(&b);
+        assert!(one.digest != other, "a missing row shows");
+    }
+}
