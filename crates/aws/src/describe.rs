@@ -45,42 +45,42 @@ impl AwsSecretsStore {
 
     /// [`AwsSecretsStore::describe`] without its error context (`metadata` has its own).
     pub(crate) async fn description(&self, path: &str) -> Result<AwsSecretDescription> {
-            let out = self.describe_output(path).await?;
-            let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
-            let versions = self.versions(path, deleted_at).await?;
-            let current = versions
-                .iter()
-                .find(|v| v.stages.iter().any(|s| s == AWSCURRENT))
-                .ok_or_else(|| Error::not_found("the secret has no current version"))?;
-            let (tags, rotation) = tags::from_aws(out.tags())?;
-            let rules = out.rotation_rules();
-            let metadata = SecretMetadata {
-                path: path.to_owned(),
-                current_version: current.version.clone(),
-                created_at: utc(out.created_date()),
-                updated_at: current.created_at,
-                versions,
-                max_versions: None,
-                tags,
-                rotation,
-            };
-            Ok(AwsSecretDescription {
-                metadata,
-                arn: out.arn().unwrap_or_default().to_owned(),
-                rotation_enabled: out.rotation_enabled().unwrap_or(false),
-                rotation_lambda_arn: out
-                    .rotation_lambda_arn()
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_owned),
-                rotation_days: rules.and_then(|r| r.automatically_after_days()),
-                rotation_expression: rules
-                    .and_then(|r| r.schedule_expression())
-                    .map(str::to_owned),
-                last_rotated: out.last_rotated_date().map(|d| utc(Some(d))),
-                last_changed: out.last_changed_date().map(|d| utc(Some(d))),
-                next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),
-                deleted_at,
-            })
+        let out = self.describe_output(path).await?;
+        let deleted_at = out.deleted_date().map(|d| utc(Some(d)));
+        let versions = self.versions(path, deleted_at).await?;
+        let current = versions
+            .iter()
+            .find(|v| v.stages.iter().any(|s| s == AWSCURRENT))
+            .ok_or_else(|| Error::not_found("the secret has no current version"))?;
+        let (tags, rotation) = tags::from_aws(out.tags())?;
+        let rules = out.rotation_rules();
+        let metadata = SecretMetadata {
+            path: path.to_owned(),
+            current_version: current.version.clone(),
+            created_at: utc(out.created_date()),
+            updated_at: current.created_at,
+            versions,
+            max_versions: None,
+            tags,
+            rotation,
+        };
+        Ok(AwsSecretDescription {
+            metadata,
+            arn: out.arn().unwrap_or_default().to_owned(),
+            rotation_enabled: out.rotation_enabled().unwrap_or(false),
+            rotation_lambda_arn: out
+                .rotation_lambda_arn()
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned),
+            rotation_days: rules.and_then(|r| r.automatically_after_days()),
+            rotation_expression: rules
+                .and_then(|r| r.schedule_expression())
+                .map(str::to_owned),
+            last_rotated: out.last_rotated_date().map(|d| utc(Some(d))),
+            last_changed: out.last_changed_date().map(|d| utc(Some(d))),
+            next_rotation: out.next_rotation_date().map(|d| utc(Some(d))),
+            deleted_at,
+        })
     }
 
     /// Every version (labelled or deprecated), oldest first, over every page.

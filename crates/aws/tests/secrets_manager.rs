@@ -368,7 +368,10 @@ async fn errors_map_to_kinds() {
     let err = store.get(&path, VersionSelector::Latest).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     store.undelete(&path, &[]).await.unwrap();
-    assert_eq!(read(store.as_ref(), &path, VersionSelector::Latest).await, CANARY);
+    assert_eq!(
+        read(store.as_ref(), &path, VersionSelector::Latest).await,
+        CANARY
+    );
 
     // An endpoint nobody listens on is Unavailable (retryable).
     let mut config = common::config();

@@ -70,10 +70,19 @@ fn hints_for(err: &Error) -> Vec<String> {
         ErrorKind::Config if message.starts_with("no store at") => {
             hints.push("to use another store, pass --store URI or set IRONSECRETS_STORE".to_owned())
         }
-        ErrorKind::Integrity if err.operation() == Some(ironsecrets::Operation::Open) => hints
-            .push(format!(
+        ErrorKind::Integrity
+            if err.operation() == Some(ironsecrets::Operation::Open)
+                && message.contains("master key") =>
+        {
+            hints.push(format!(
                 "{MASTER_KEY_ENV} must hold the key the store was created with (or last rotated to)"
-            )),
+            ))
+        }
+        ErrorKind::Integrity => hints.push(
+            "the store file was changed outside ironsecrets; `ironsecrets audit verify` says \
+             what, and a backup made before the change is the way back"
+                .to_owned(),
+        ),
         ErrorKind::PermissionDenied if err.backend() == Some("local") => {
             let principal = std::env::var(PRINCIPAL_ENV).unwrap_or_else(|_| "admin".to_owned());
             hints.push(format!(

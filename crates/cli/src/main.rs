@@ -245,6 +245,10 @@ struct StatusArgs {
     /// Exit with code 20 if any secret is past its rotation period
     #[arg(long)]
     check: bool,
+    /// Judge the status as of this time instead of now (RFC 3339, e.g.
+    /// 2027-01-31T00:00:00Z): what will be expired by then
+    #[arg(long, value_name = "TIME")]
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Subcommand)]
@@ -258,8 +262,16 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check the HMAC chain; exits 13 (Integrity) naming the first broken row
-    Verify,
+    /// Check the HMAC chain, the metadata MACs and the sealed state; exits 13 (Integrity)
+    /// naming what failed
+    Verify {
+        /// Also require the audit row an earlier `audit anchor` printed, so a restored
+        /// older copy of the whole store is found
+        #[arg(long, value_name = "SEQ:MAC")]
+        anchor: Option<String>,
+    },
+    /// Print an anchor (`<seq>:<mac>`) to keep outside the store for `verify --anchor`
+    Anchor,
 }
 
 #[derive(Subcommand)]

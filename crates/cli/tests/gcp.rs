@@ -37,10 +37,7 @@ fn a_gcp_uri_without_a_project_is_a_config_error_naming_the_variable() {
     assert!(stderr.contains("GOOGLE_CLOUD_PROJECT"), "{stderr}");
     let (code, stderr) = run("gcp-sm://p?region=eu", &["list"]);
     assert_eq!(code, CONFIG, "{stderr}");
-    assert!(
-        stderr.contains("unknown option 'region'"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unknown option 'region'"), "{stderr}");
 }
 
 #[test]

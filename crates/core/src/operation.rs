@@ -20,7 +20,7 @@ macro_rules! operations {
 
             /// The stable name: kebab-case, engine-prefixed outside the secret store
             /// (`get`, `update-metadata`, `transit-encrypt`, `pki-issue`, ...).
-            pub fn name(self) -> &'static str {
+            pub const fn name(self) -> &'static str {
                 match self {
                     $(Operation::$variant => $name,)*
                 }
@@ -133,6 +133,8 @@ operations! {
     AuditAnchor = "audit-anchor",
     /// Re-wrap the data keys under a new master key.
     RotateMasterKey = "rotate-master-key",
+    /// Bring a store written by an older build up to date.
+    Migrate = "migrate",
     // Vault PKI.
     /// Generate a root CA.
     PkiGenerateRoot = "pki-generate-root",

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ironsecrets_core::{
     Backend, BackendOptions, CacheConfig, Capabilities, Error, MetadataUpdate, Options, PutOptions,
     Request, Response, Result, RetryConfig, Secret, SecretMetadata, SecretValue, Service, Stack,
@@ -291,10 +291,19 @@ impl Client {
         &self,
         prefix: impl Into<String>,
     ) -> impl Future<Output = Result<Vec<RotationEntry>>> + Send + 'static {
+        self.rotation_status_at(prefix, Utc::now())
+    }
+
+    /// The rotation status of every secret under `prefix` as it will be (or was) at
+    /// `now`, sorted by path: what will have expired by a date.
+    pub fn rotation_status_at(
+        &self,
+        prefix: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<RotationEntry>>> + Send + 'static {
         let client = self.clone();
         let listed = self.list(prefix);
         async move {
-            let now = Utc::now();
             let mut entries = Vec::new();
             for path in listed.await? {
                 entries.push(RotationEntry::of(&client.metadata(path).await?, now));

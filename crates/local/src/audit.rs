@@ -1,16 +1,21 @@
 //! The tamper-evident audit trail: one row per operation, written in the operation's own
 //! transaction, each row's HMAC chained to the previous row's, and the newest row's MAC
-//! sealed into the header so a cut-off tail is detected too.
+//! sealed into the header so a cut-off tail is detected too. The header's own MAC covers
+//! that head, which ties the rest of the file to the trail: an [`AuditAnchor`] kept
+//! elsewhere then detects a rollback of the whole file.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use ironsecrets_core::Result;
+use ironsecrets_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::anchor::AuditAnchor;
 use crate::crypto::Key;
-use crate::store::db_error;
+use crate::db::db_error;
+use crate::header::Header;
+use crate::keyring::Keyring;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -31,24 +36,6 @@ pub struct AuditEntry {
     pub result: String,
     /// The client address when known.
     pub client: Option<String>,
-}
-
-/// The outcome of [`crate::LocalStore::audit_verify`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AuditReport {
-    /// Rows checked.
-    pub rows: u64,
-    /// The first row that does not fit the chain, if any.
-    pub first_broken: Option<u64>,
-    /// Why it does not fit.
-    pub reason: Option<String>,
-}
-
-impl AuditReport {
-    /// Whether the whole chain is intact.
-    pub fn is_intact(&self) -> bool {
-        self.first_broken.is_none()
-    }
 }
 
 /// What an operation records; the row's time and sequence are added on append.
@@ -88,16 +75,49 @@ fn head_mac(key: &Key, seq: u64, last: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// Appends one row chained to the newest one, and moves the sealed head.
-pub fn append(conn: &Connection, key: &Key, record: &AuditRecord<'_>) -> Result<()> {
-    let last: Option<(u64, Vec<u8>)> = conn
-        .prepare_cached("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
+fn newest(conn: &Connection) -> Result<Option<(u64, Vec<u8>)>> {
+    conn.prepare_cached("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
         .and_then(|mut stmt| {
             stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()
         })
-        .map_err(db_error)?;
-    let (last_seq, prev) = last.unwrap_or((0, Vec::new()));
+        .map_err(db_error)
+}
+
+/// Whether the sealed `head` names the newest row (or the trail is empty and has none).
+fn head_fits(key: &Key, head: Option<&[u8]>, newest: Option<&(u64, Vec<u8>)>) -> bool {
+    match newest {
+        Some((seq, mac)) => head == Some(&head_mac(key, *seq, mac)[..]),
+        None => head.is_none_or(<[u8]>::is_empty),
+    }
+}
+
+/// Integrity unless the sealed head names the newest row (O(1): open checks it, so an
+/// older header put back with older rows over a newer trail is refused).
+pub fn check_head(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<()> {
+    if head_fits(key, head, newest(conn)?.as_ref()) {
+        Ok(())
+    } else {
+        Err(Error::integrity(
+            "the audit trail does not end at its sealed head: rows at the end were removed \
+             or added, or an older header was put back",
+        ))
+    }
+}
+
+/// Appends one row chained to the newest one, moves the sealed head in `header` and
+/// writes the header back (sealing it again when it was intact). When the head did not
+/// name the newest row it stays where it was, so a cut trail is never sealed again.
+pub fn append(
+    conn: &Connection,
+    keys: &Keyring,
+    header: &mut Header,
+    record: &AuditRecord<'_>,
+) -> Result<()> {
+    let key = keys.audit_key();
+    let newest = newest(conn)?;
+    let move_head = head_fits(key, header.audit_head.as_deref(), newest.as_ref());
+    let (last_seq, prev) = newest.unwrap_or((0, Vec::new()));
     let entry = AuditEntry {
         seq: last_seq + 1,
         time: Utc::now(),
@@ -125,10 +145,10 @@ pub fn append(conn: &Connection, key: &Key, record: &AuditRecord<'_>) -> Result<
         ])
     })
     .map_err(db_error)?;
-    conn.prepare_cached("UPDATE header SET audit_head = ?1 WHERE id = 1")
-        .and_then(|mut stmt| stmt.execute([head_mac(key, entry.seq, &mac)]))
-        .map_err(db_error)?;
-    Ok(())
+    if move_head {
+        header.audit_head = Some(head_mac(key, entry.seq, &mac));
+    }
+    header.save(conn, keys.meta_key())
 }
 
 fn read_entries(conn: &Connection, sql: &str, limit: u64) -> Result<Vec<(AuditEntry, Vec<u8>)>> {
@@ -167,48 +187,52 @@ pub fn tail(conn: &Connection, n: u64) -> Result<Vec<AuditEntry>> {
     Ok(rows.into_iter().map(|(entry, _)| entry).collect())
 }
 
-/// Walks the whole chain and reports the first row that does not fit.
-pub fn verify(conn: &Connection, key: &Key) -> Result<AuditReport> {
+/// Where the chain breaks: the first row that does not fit, and why.
+pub struct Break {
+    /// The row's sequence number.
+    pub seq: u64,
+    /// Why it does not fit.
+    pub reason: String,
+}
+
+/// Walks the whole chain up to the sealed `head`; returns the rows checked and the first
+/// row that does not fit.
+pub fn verify(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<(u64, Option<Break>)> {
     let rows = read_entries(
         conn,
         "SELECT seq, time, principal, operation, path, result, client, mac
          FROM audit ORDER BY seq LIMIT ?1",
         i64::MAX as u64,
     )?;
-    let broken = |seq: u64, rows: u64, why: &str| AuditReport {
-        rows,
-        first_broken: Some(seq),
-        reason: Some(why.to_owned()),
+    let broken = |seq: u64, rows: u64, why: &str| {
+        Ok((
+            rows,
+            Some(Break {
+                seq,
+                reason: why.to_owned(),
+            }),
+        ))
     };
     let mut prev = Vec::new();
     let mut expected_seq = 1;
     for (index, (entry, mac)) in rows.iter().enumerate() {
         let checked = index as u64 + 1;
         if entry.seq != expected_seq {
-            return Ok(broken(
+            return broken(
                 expected_seq,
                 checked,
                 &format!(
                     "row {expected_seq} is missing (the next row is {})",
                     entry.seq
                 ),
-            ));
+            );
         }
         if row_mac(key, &prev, entry) != *mac {
-            return Ok(broken(
-                entry.seq,
-                checked,
-                "the row was edited, moved or reordered",
-            ));
+            return broken(entry.seq, checked, "the row was edited, moved or reordered");
         }
         prev.clone_from(mac);
         expected_seq += 1;
     }
-    let head: Option<Vec<u8>> = conn
-        .query_row("SELECT audit_head FROM header WHERE id = 1", [], |row| {
-            row.get(0)
-        })
-        .map_err(db_error)?;
     let head = head.unwrap_or_default();
     let last_seq = expected_seq - 1;
     let head_fits = if last_seq == 0 {
@@ -217,15 +241,52 @@ pub fn verify(conn: &Connection, key: &Key) -> Result<AuditReport> {
         head == head_mac(key, last_seq, &prev)
     };
     if !head_fits {
-        return Ok(broken(
+        return broken(
             last_seq + 1,
             last_seq,
             "rows at the end were removed (the sealed head does not match the last row)",
-        ));
+        );
     }
-    Ok(AuditReport {
-        rows: last_seq,
-        first_broken: None,
-        reason: None,
+    Ok((last_seq, None))
+}
+
+/// The newest row as an anchor; Integrity if it does not match the sealed head.
+pub fn anchor(conn: &Connection, key: &Key, head: Option<&[u8]>) -> Result<AuditAnchor> {
+    check_head(conn, key, head)?;
+    let (seq, mac) = newest(conn)?.ok_or_else(|| Error::integrity("the audit trail is empty"))?;
+    AuditAnchor::new(seq, &mac)
+}
+
+/// Why the trail does not contain `anchor`'s row with its MAC, if it does not.
+pub fn check_anchor(conn: &Connection, anchor: &AuditAnchor) -> Result<Option<String>> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT mac FROM audit WHERE seq = ?1",
+            [anchor.seq],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_error)?;
+    let newest = newest(conn)?.map_or(0, |(seq, _)| seq);
+    Ok(match stored {
+        Some(mac) if mac[..] == anchor.mac[..] => None,
+        Some(_) => Some(format!(
+            "audit row {} differs from the anchor: the store was rolled back and written again, or replaced",
+            anchor.seq
+        )),
+        None => Some(format!(
+            "audit row {} named by the anchor is missing (the trail ends at row {newest}): the store was rolled back to an older copy",
+            anchor.seq
+        )),
     })
+}
+
+/// Whether any row records `operation`.
+pub fn recorded(conn: &Connection, operation: &str) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit WHERE operation = ?1)",
+        [operation],
+        |row| row.get(0),
+    )
+    .map_err(db_error)
 }

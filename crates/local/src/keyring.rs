@@ -1,152 +1,138 @@
 //! The store's keys: data keys wrapped by the Argon2id-derived master key, and the
-//! audit-chain key derived from the first data key.
+//! audit-chain and metadata keys derived from the first data key.
+//!
+//! Schema-2 stores wrap data keys with the label `data-key v2` in the associated data,
+//! schema-1 stores with `data-key`. Only the master key can turn one into the other, so
+//! the wrapping tells a store whose metadata has never been sealed (schema 1: sealed on
+//! this open) from one whose seals were stripped (Integrity, never sealed again).
 
 use std::collections::BTreeMap;
 
 use hkdf::Hkdf;
 use ironsecrets_core::{Error, Result, SecretValue};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use sha2::Sha256;
 
 use crate::KdfParams;
 use crate::crypto::{self, Key, aad};
-use crate::store::db_error;
+use crate::db::db_error;
+use crate::header::Header;
 
 /// Unlocked keys of one store, held in memory while it is open.
 pub struct Keyring {
     store_id: [u8; 16],
     data_keys: BTreeMap<u32, Key>,
     audit_key: Key,
+    meta_key: Key,
 }
 
-/// The parts of the header a store needs after unlocking.
-pub struct Header {
-    pub store_id: [u8; 16],
-    pub kdf: KdfParams,
-    pub salt: Vec<u8>,
-    pub max_versions: u32,
+/// How a store's data keys were wrapped when it was unlocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wrapping {
+    /// Schema 2: the metadata is sealed.
+    Sealed,
+    /// Schema 1: re-wrapped the schema-2 way in the caller's transaction; the metadata
+    /// still has to be sealed in it.
+    Legacy,
 }
 
 fn wrap_aad(store_id: &[u8], id: u32) -> Vec<u8> {
+    aad(&[b"data-key v2", store_id, &id.to_be_bytes()])
+}
+
+fn legacy_wrap_aad(store_id: &[u8], id: u32) -> Vec<u8> {
     aad(&[b"data-key", store_id, &id.to_be_bytes()])
 }
 
+fn derive(store_id: &[u8; 16], first: &Key, label: &[u8]) -> Key {
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(store_id), first.bytes())
+        .expand(label, out.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 length");
+    Key::from_slice(out.as_ref()).expect("32 bytes")
+}
+
 impl Keyring {
-    /// Writes a new header and first data key into an empty store.
+    /// Writes a new header (sealed when the creating transaction commits) and the first
+    /// data key into an empty store.
     pub fn create(
         conn: &Connection,
         master: &SecretValue,
         kdf: KdfParams,
         max_versions: u32,
-    ) -> Result<Keyring> {
-        let store_id: [u8; 16] = crypto::random_array();
-        let salt: [u8; 16] = crypto::random_array();
-        let kek = kdf.derive(master, &salt)?;
-        let data_key = Key::random();
-        conn.execute(
-            "INSERT INTO header (id, store_id, kdf, salt, max_versions, created_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-            params![
-                &store_id[..],
-                serde_json::to_string(&kdf).expect("KDF parameters serialize"),
-                &salt[..],
-                max_versions,
-                chrono::Utc::now().to_rfc3339()
-            ],
-        )
-        .map_err(db_error)?;
-        conn.execute(
-            "INSERT INTO data_keys (id, wrapped) VALUES (1, ?1)",
-            [crypto::seal(
-                &kek,
-                &wrap_aad(&store_id, 1),
-                data_key.bytes(),
-            )],
-        )
-        .map_err(db_error)?;
-        Ok(Keyring::from_keys(
-            store_id,
-            BTreeMap::from([(1, data_key)]),
-        ))
-    }
-
-    /// Reads the header, if the store has one.
-    pub fn header(conn: &Connection) -> Result<Option<Header>> {
-        conn.query_row(
-            "SELECT store_id, kdf, salt, max_versions FROM header WHERE id = 1",
-            [],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, u32>(3)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(db_error)?
-        .map(|(id, kdf, salt, max_versions)| {
-            Ok(Header {
-                store_id: id
-                    .try_into()
-                    .map_err(|_| Error::integrity("the store header is damaged (store id)"))?,
-                kdf: serde_json::from_str(&kdf).map_err(|_| {
-                    Error::integrity("the store header is damaged (KDF parameters)")
-                })?,
-                salt,
-                max_versions,
-            })
-        })
-        .transpose()
+    ) -> Result<(Keyring, Header)> {
+        let header = Header::new(kdf, max_versions);
+        let kek = kdf.derive(master, header.salt())?;
+        header.insert(conn)?;
+        let keys = Keyring::from_keys(header.store_id, BTreeMap::from([(1, Key::random())]));
+        keys.wrap_all(conn, &kek)?;
+        Ok((keys, header))
     }
 
     /// Unwraps the data keys with the master key; Integrity if the key is wrong.
-    pub fn unlock(conn: &Connection, header: &Header, master: &SecretValue) -> Result<Keyring> {
-        let kek = header.kdf.derive(master, &header.salt)?;
-        let mut data_keys = BTreeMap::new();
-        for (id, wrapped) in Self::wrapped_keys(conn)? {
-            let bytes =
-                crypto::open(&kek, &wrap_aad(&header.store_id, id), &wrapped).map_err(|_| {
-                    Error::integrity(
-                        "the master key is wrong for this store (it does not unwrap the data key)",
-                    )
-                })?;
-            data_keys.insert(id, Key::from_slice(&bytes)?);
-        }
-        if data_keys.is_empty() {
+    pub fn unlock(
+        conn: &Connection,
+        header: &Header,
+        master: &SecretValue,
+    ) -> Result<(Keyring, Wrapping)> {
+        let kek = header.kdf()?.derive(master, header.salt())?;
+        let wrapped = Self::wrapped_keys(conn)?;
+        if wrapped.is_empty() {
             return Err(Error::integrity("the store has no data key; it is damaged"));
         }
-        Ok(Keyring::from_keys(header.store_id, data_keys))
+        let unwrap_all = |label: fn(&[u8], u32) -> Vec<u8>| -> Option<BTreeMap<u32, Key>> {
+            wrapped
+                .iter()
+                .map(|(id, blob)| {
+                    let bytes = crypto::open(&kek, &label(&header.store_id, *id), blob).ok()?;
+                    Some((*id, Key::from_slice(&bytes).ok()?))
+                })
+                .collect()
+        };
+        if let Some(data_keys) = unwrap_all(wrap_aad) {
+            return Ok((
+                Keyring::from_keys(header.store_id, data_keys),
+                Wrapping::Sealed,
+            ));
+        }
+        let data_keys = unwrap_all(legacy_wrap_aad).ok_or_else(|| {
+            Error::integrity(
+                "the master key is wrong for this store (it does not unwrap the data key)",
+            )
+        })?;
+        let keys = Keyring::from_keys(header.store_id, data_keys);
+        keys.wrap_all(conn, &kek)?;
+        Ok((keys, Wrapping::Legacy))
     }
 
-    /// Re-wraps every data key under a new master key (values are not re-encrypted).
+    /// Re-wraps every data key under a new master key (values are not re-encrypted) and
+    /// puts the new KDF parameters and salt into `header`.
     pub fn rewrap(
         &self,
         conn: &Connection,
+        header: &mut Header,
         new_master: &SecretValue,
         kdf: KdfParams,
     ) -> Result<()> {
         let salt: [u8; 16] = crypto::random_array();
         let kek = kdf.derive(new_master, &salt)?;
+        self.wrap_all(conn, &kek)?;
+        header.set_kdf(kdf, &salt);
+        Ok(())
+    }
+
+    fn wrap_all(&self, conn: &Connection, kek: &Key) -> Result<()> {
         for (id, key) in &self.data_keys {
             conn.execute(
-                "UPDATE data_keys SET wrapped = ?1 WHERE id = ?2",
+                "INSERT INTO data_keys (id, wrapped) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET wrapped = excluded.wrapped",
                 params![
-                    crypto::seal(&kek, &wrap_aad(&self.store_id, *id), key.bytes()),
-                    id
+                    id,
+                    crypto::seal(kek, &wrap_aad(&self.store_id, *id), key.bytes())
                 ],
             )
             .map_err(db_error)?;
         }
-        conn.execute(
-            "UPDATE header SET salt = ?1, kdf = ?2 WHERE id = 1",
-            params![
-                &salt[..],
-                serde_json::to_string(&kdf).expect("KDF parameters serialize")
-            ],
-        )
-        .map_err(db_error)?;
         Ok(())
     }
 
@@ -162,16 +148,11 @@ impl Keyring {
 
     fn from_keys(store_id: [u8; 16], data_keys: BTreeMap<u32, Key>) -> Keyring {
         let first = data_keys.values().next().expect("at least one data key");
-        let mut audit = [0u8; 32];
-        Hkdf::<Sha256>::new(Some(&store_id), first.bytes())
-            .expand(b"ironsecrets audit chain v1", &mut audit)
-            .expect("32 bytes is a valid HKDF-SHA256 length");
-        let audit_key = Key::from_slice(&audit).expect("32 bytes");
-        zeroize::Zeroize::zeroize(&mut audit);
         Keyring {
             store_id,
+            audit_key: derive(&store_id, first, b"ironsecrets audit chain v1"),
+            meta_key: derive(&store_id, first, b"ironsecrets metadata v1"),
             data_keys,
-            audit_key,
         }
     }
 
@@ -194,6 +175,11 @@ impl Keyring {
     /// The key that chains audit rows.
     pub fn audit_key(&self) -> &Key {
         &self.audit_key
+    }
+
+    /// The key that MACs metadata rows and the header.
+    pub fn meta_key(&self) -> &Key {
+        &self.meta_key
     }
 
     /// Seals a value with the current data key, bound to `context`.

@@ -1,4 +1,4 @@
-//! Roles per principal, checked on every call.
+//! Roles per principal, checked on every call (`principals` stores them).
 //!
 //! Roles guard the API of a store handle: an application opens the store as an `Agent`
 //! principal and hands that handle to code it trusts less (an AI agent's tools, say).
@@ -8,10 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use ironsecrets_core::{Error, ErrorKind, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-
-use crate::store::db_error;
 
 /// What a principal may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,58 +87,6 @@ pub enum Access {
 }
 
 impl Grant {
-    /// Reads a principal's grant.
-    pub fn load(conn: &Connection, principal: &str) -> Result<Option<Grant>> {
-        conn.prepare_cached("SELECT role, prefixes FROM principals WHERE name = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([principal], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                })
-                .optional()
-            })
-            .map_err(db_error)?
-            .map(|(role, prefixes)| {
-                Ok(Grant {
-                    principal: principal.to_owned(),
-                    role: role.parse()?,
-                    prefixes: serde_json::from_str(&prefixes)
-                        .map_err(|_| Error::integrity("a role's prefixes are damaged"))?,
-                })
-            })
-            .transpose()
-    }
-
-    /// Writes (or replaces) this grant.
-    pub fn save(&self, conn: &Connection) -> Result<()> {
-        conn.execute(
-            "INSERT INTO principals (name, role, prefixes) VALUES (?1, ?2, ?3)
-             ON CONFLICT(name) DO UPDATE SET role = excluded.role, prefixes = excluded.prefixes",
-            (
-                &self.principal,
-                self.role.name(),
-                serde_json::to_string(&self.prefixes).expect("prefixes serialize"),
-            ),
-        )
-        .map_err(db_error)?;
-        Ok(())
-    }
-
-    /// All grants, by principal.
-    pub fn all(conn: &Connection) -> Result<Vec<Grant>> {
-        let mut stmt = conn
-            .prepare("SELECT name FROM principals ORDER BY name")
-            .map_err(db_error)?;
-        let names: Vec<String> = stmt
-            .query_map([], |row| row.get(0))
-            .map_err(db_error)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(db_error)?;
-        names
-            .iter()
-            .filter_map(|name| Grant::load(conn, name).transpose())
-            .collect()
-    }
-
     /// Whether this grant lets its principal see `path` at all.
     pub fn covers(&self, path: &str) -> bool {
         match self.role {

@@ -2,6 +2,8 @@
 
 use rusqlite::Connection;
 
+use crate::db::db_error;
+
 /// Each entry migrates from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
@@ -68,6 +70,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, version)
     );
     ",
+    // 2: authenticated metadata. Every row that decides what a read returns gets a MAC,
+    // secrets get a random id and their first kept version, transit keys their latest
+    // version, and the header the store-wide state (write counter and row digest) and its
+    // own MAC. The first open with the master key fills them in (see `state::migrate`).
+    "
+    ALTER TABLE header ADD COLUMN writes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE header ADD COLUMN digest BLOB;
+    ALTER TABLE header ADD COLUMN mac BLOB;
+    ALTER TABLE secrets ADD COLUMN secret_id BLOB;
+    ALTER TABLE secrets ADD COLUMN first_version INTEGER;
+    ALTER TABLE secrets ADD COLUMN mac BLOB;
+    ALTER TABLE versions ADD COLUMN mac BLOB;
+    ALTER TABLE principals ADD COLUMN mac BLOB;
+    ALTER TABLE transit_keys ADD COLUMN latest_version INTEGER;
+    ALTER TABLE transit_keys ADD COLUMN mac BLOB;
+    ALTER TABLE transit_key_versions ADD COLUMN mac BLOB;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -77,18 +96,18 @@ pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 pub fn migrate(conn: &mut Connection) -> ironsecrets_core::Result<()> {
     let found: u32 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(crate::store::db_error)?;
+        .map_err(db_error)?;
     if found > CURRENT {
         return Err(ironsecrets_core::Error::config(format!(
             "the store has schema version {found}, newer than this build's {CURRENT}; upgrade ironsecrets"
         )));
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction().map_err(crate::store::db_error)?;
-        tx.execute_batch(sql).map_err(crate::store::db_error)?;
+        let tx = conn.transaction().map_err(db_error)?;
+        tx.execute_batch(sql).map_err(db_error)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)
-            .map_err(crate::store::db_error)?;
-        tx.commit().map_err(crate::store::db_error)?;
+            .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
     }
     Ok(())
 }

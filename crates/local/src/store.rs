@@ -1,6 +1,8 @@
-//! `LocalStore`: opening, the per-call transaction (role check + audit row), and the
+//! `LocalStore`: opening (which checks the whole sealed state), the per-call transaction
+//! (header and caller's role checked, audit row, header sealed again), and the
 //! `SecretStore` implementation.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -12,34 +14,18 @@ use ironsecrets_core::{
 };
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::audit::{self, AuditEntry, AuditRecord, AuditReport};
-use crate::keyring::Keyring;
+use crate::anchor::AuditAnchor;
+use crate::audit::{self, AuditEntry, AuditRecord};
+use crate::ctx::Ctx;
+use crate::db::db_error;
+use crate::header::Header;
+use crate::keyring::{Keyring, Wrapping};
 use crate::options::master_key_from_env;
 use crate::rbac::{Access, Grant, Role};
-use crate::{KdfParams, OpenOptions, schema, secrets};
+use crate::verify::{self, AuditReport};
+use crate::{KdfParams, OpenOptions, principals, schema, secrets, state};
 
 const BACKEND: &str = "local";
-
-/// Maps a SQLite error: a lock held too long is Unavailable (retryable), the rest Unexpected.
-pub fn db_error(err: rusqlite::Error) -> Error {
-    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-    match err.sqlite_error_code() {
-        Some(DatabaseBusy | DatabaseLocked) => Error::new(
-            ErrorKind::Unavailable,
-            "the store is locked by another writer; try again",
-        ),
-        _ => Error::unexpected(format!("SQLite: {err}")),
-    }
-    .with_source(err)
-}
-
-/// What an operation's closure sees inside its transaction.
-pub struct Ctx<'a> {
-    pub conn: &'a Connection,
-    pub keys: &'a Keyring,
-    pub grant: &'a Grant,
-    pub default_max_versions: u32,
-}
 
 /// The connection and the `synchronous` mode it is in, so the pragma runs only when
 /// an operation needs the other mode.
@@ -141,6 +127,65 @@ fn connect(file: &Path, options: &OpenOptions) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Unlocks an existing store and checks its header and whole state (O(rows)); a
+/// schema-1 store is sealed instead, in the same transaction.
+fn unlock(
+    tx: &Connection,
+    header: &mut Header,
+    master: &SecretValue,
+    options: &OpenOptions,
+) -> Result<Keyring> {
+    let (keys, wrapping) = Keyring::unlock(tx, header, master)?;
+    match wrapping {
+        Wrapping::Sealed => {
+            header.check(keys.meta_key());
+            state::require_intact(tx, &keys, header)?;
+        }
+        Wrapping::Legacy => state::migrate(
+            tx,
+            &keys,
+            header,
+            &options.principal,
+            options.client.as_deref(),
+        )?,
+    }
+    Ok(keys)
+}
+
+/// Writes a new store: header, data key, the creating principal as Admin, the `init` row.
+fn create(tx: &Connection, master: &SecretValue, options: &OpenOptions) -> Result<Keyring> {
+    let (keys, header) = Keyring::create(tx, master, options.kdf, options.max_versions)?;
+    let header = RefCell::new(header);
+    let grant = Grant {
+        principal: options.principal.clone(),
+        role: Role::Admin,
+        prefixes: Vec::new(),
+    };
+    principals::save(
+        &Ctx {
+            conn: tx,
+            keys: &keys,
+            grant: &grant,
+            default_max_versions: options.max_versions,
+            header: &header,
+        },
+        &grant,
+    )?;
+    audit::append(
+        tx,
+        &keys,
+        &mut header.borrow_mut(),
+        &AuditRecord {
+            principal: &options.principal,
+            operation: Operation::Init.name(),
+            path: "",
+            result: "ok",
+            client: options.client.as_deref(),
+        },
+    )?;
+    Ok(keys)
+}
+
 /// Opens or creates the store file and unlocks it (Argon2id runs here). A file this
 /// call created is removed again if the store cannot be initialised in it.
 fn open_blocking(file: PathBuf, master: SecretValue, options: OpenOptions) -> Result<LocalStore> {
@@ -166,29 +211,12 @@ fn unlock_or_create(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
-    let (keys, max_versions) = match Keyring::header(&tx)? {
-        Some(header) => (Keyring::unlock(&tx, &header, master)?, header.max_versions),
-        None if created || options.create => {
-            let keys = Keyring::create(&tx, master, options.kdf, options.max_versions)?;
-            Grant {
-                principal: options.principal.clone(),
-                role: Role::Admin,
-                prefixes: Vec::new(),
-            }
-            .save(&tx)?;
-            audit::append(
-                &tx,
-                keys.audit_key(),
-                &AuditRecord {
-                    principal: &options.principal,
-                    operation: Operation::Init.name(),
-                    path: "",
-                    result: "ok",
-                    client: options.client.as_deref(),
-                },
-            )?;
-            (keys, options.max_versions)
-        }
+    let (keys, max_versions) = match Header::load(&tx)? {
+        Some(mut header) => (
+            unlock(&tx, &mut header, master, &options)?,
+            header.max_versions,
+        ),
+        None if created || options.create => (create(&tx, master, &options)?, options.max_versions),
         None => {
             return Err(Error::config(format!(
                 "{} is not an ironsecrets store",
@@ -246,9 +274,11 @@ impl LocalStore {
         &self.inner.file
     }
 
-    /// Runs `op` in one immediate transaction: checks the principal's role for `access`
-    /// on `path`, runs the operation, writes the audit row, commits. A failed operation
-    /// is rolled back and audited with its error kind. Writes are fsynced (`durable`);
+    /// Runs `op` in one immediate transaction: loads and checks the header, checks the
+    /// principal's row (its MAC) and role for `access` on `path`, runs the operation,
+    /// writes the audit row, seals the header with the state the operation left, commits.
+    /// A failed operation (a write on an edited header included) is rolled back and
+    /// audited with its error kind. Writes are fsynced (`durable`);
     /// reads commit their audit row without waiting for the disk.
     pub(crate) async fn run<T, F>(
         &self,
@@ -275,7 +305,7 @@ impl LocalStore {
     pub async fn grant(&self, grant: Grant) -> Result<()> {
         let target = grant.principal.clone();
         self.run(Operation::Grant, &target, Access::Admin, true, move |ctx| {
-            grant.save(ctx.conn)
+            principals::save(ctx, &grant)
         })
         .await
     }
@@ -288,28 +318,15 @@ impl LocalStore {
             principal,
             Access::Admin,
             true,
-            move |ctx| {
-                let removed = ctx
-                    .conn
-                    .execute("DELETE FROM principals WHERE name = ?1", [&target])
-                    .map_err(db_error)?;
-                if removed == 0 {
-                    return Err(Error::not_found(format!(
-                        "principal '{target}' has no role"
-                    )));
-                }
-                Ok(())
-            },
+            move |ctx| principals::revoke(ctx, &target),
         )
         .await
     }
 
     /// Every principal's role (Admin only).
     pub async fn grants(&self) -> Result<Vec<Grant>> {
-        self.run(Operation::Grants, "", Access::Admin, false, |ctx| {
-            Grant::all(ctx.conn)
-        })
-        .await
+        self.run(Operation::Grants, "", Access::Admin, false, principals::all)
+            .await
     }
 
     /// The newest `n` audit rows, oldest first (Admin only).
@@ -320,11 +337,41 @@ impl LocalStore {
         .await
     }
 
-    /// Checks the whole audit chain; reports the first edited, deleted or reordered row
+    /// Checks the whole audit chain (the first edited, deleted or reordered row), the
+    /// header and every metadata row against their MACs, and the state digest (a row
+    /// removed or replaced by an older copy); the report names the check that failed
     /// (Admin only).
     pub async fn audit_verify(&self) -> Result<AuditReport> {
         self.run(Operation::AuditVerify, "", Access::Admin, false, |ctx| {
-            audit::verify(ctx.conn, ctx.keys.audit_key())
+            verify::run(ctx, None)
+        })
+        .await
+    }
+
+    /// [`LocalStore::audit_verify`], and also that the trail still holds `anchor`'s row
+    /// with its MAC: a copy of the whole file from before the anchor was taken is
+    /// consistent in itself and passes every other check (Admin only).
+    pub async fn audit_verify_anchored(&self, anchor: &AuditAnchor) -> Result<AuditReport> {
+        let anchor = *anchor;
+        self.run(
+            Operation::AuditVerify,
+            "",
+            Access::Admin,
+            false,
+            move |ctx| verify::run(ctx, Some(&anchor)),
+        )
+        .await
+    }
+
+    /// The audit trail's newest row as an anchor, to keep outside the store and pass to
+    /// [`LocalStore::audit_verify_anchored`] later (Admin only).
+    pub async fn audit_anchor(&self) -> Result<AuditAnchor> {
+        self.run(Operation::AuditAnchor, "", Access::Admin, false, |ctx| {
+            audit::anchor(
+                ctx.conn,
+                ctx.keys.audit_key(),
+                ctx.header.borrow().audit_head.as_deref(),
+            )
         })
         .await
     }
@@ -341,7 +388,10 @@ impl LocalStore {
             "",
             Access::Admin,
             true,
-            move |ctx| ctx.keys.rewrap(ctx.conn, &new_master, kdf),
+            move |ctx| {
+                ctx.keys
+                    .rewrap(ctx.conn, &mut ctx.header.borrow_mut(), &new_master, kdf)
+            },
         )
         .await
     }
@@ -371,7 +421,8 @@ impl Inner {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        let outcome = Grant::load(&tx, &self.principal)
+        let header = RefCell::new(Header::load_checked(&tx, self.keys.meta_key())?);
+        let outcome = principals::load(&tx, self.keys.meta_key(), &self.principal)
             .and_then(|grant| {
                 grant.ok_or_else(|| {
                     Error::new(
@@ -387,11 +438,15 @@ impl Inner {
                     keys: &self.keys,
                     grant: &grant,
                     default_max_versions: self.default_max_versions,
+                    header: &header,
                 })
+            })
+            .and_then(|value| {
+                self.record(&tx, &mut header.into_inner(), operation, path, "ok")?;
+                Ok(value)
             });
         match outcome {
             Ok(value) => {
-                self.record(&tx, operation, path, "ok")?;
                 tx.commit().map_err(db_error)?;
                 Ok(value)
             }
@@ -403,16 +458,19 @@ impl Inner {
         }
     }
 
+    /// Appends the call's audit row and seals the header (with the state the call left).
     fn record(
         &self,
         conn: &Connection,
+        header: &mut Header,
         operation: Operation,
         path: &str,
         result: &str,
     ) -> Result<()> {
         audit::append(
             conn,
-            self.keys.audit_key(),
+            &self.keys,
+            header,
             &AuditRecord {
                 principal: &self.principal,
                 operation: operation.name(),
@@ -430,7 +488,8 @@ impl Inner {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)
             .and_then(|tx| {
-                self.record(&tx, operation, path, err.kind().name())?;
+                let mut header = Header::load_checked(&tx, self.keys.meta_key())?;
+                self.record(&tx, &mut header, operation, path, err.kind().name())?;
                 tx.commit().map_err(db_error)
             });
         if let Err(audit_err) = written {

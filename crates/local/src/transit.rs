@@ -1,24 +1,24 @@
 //! Local transit keys: versioned AES-256-GCM and Ed25519 keys sealed under the store's
 //! data key, with Vault's text forms (`local:v<N>:<base64>`) for ciphertexts and signatures.
+//! `transit_keys` stores and authenticates the keys; this module does the cryptography.
 
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use hmac::{Hmac, Mac};
 use ironsecrets_core::{
     Ciphertext, DataKey, Error, ErrorKind, KeyInfo, KeyOptions, KeyType, Operation, Result,
     SecretValue, Signature, Transit, TransitCapabilities,
 };
-use rusqlite::{OptionalExtension, params};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::LocalStore;
 use crate::crypto::{self, Key};
+use crate::ctx::Ctx;
 use crate::rbac::Access;
-use crate::store::{Ctx, db_error};
+use crate::transit_keys::{self, read_info};
 
 const PREFIX: &str = "local";
 const MAX_NAME_LEN: usize = 128;
@@ -94,97 +94,17 @@ fn supported(key_type: KeyType) -> Result<()> {
     }
 }
 
-fn material_context<'a>(name: &'a str, version: &'a [u8; 4]) -> [&'a [u8]; 3] {
-    [b"transit", name.as_bytes(), version]
-}
-
-fn read_info(ctx: &Ctx<'_>, name: &str) -> Result<KeyInfo> {
-    ctx.conn
-        .prepare_cached(
-            "SELECT k.key_type, k.min_decryption_version, k.exportable, k.created_at,
-                    (SELECT MAX(version) FROM transit_key_versions v WHERE v.name = k.name)
-             FROM transit_keys k WHERE k.name = ?1",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row([name], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, u32>(1)?,
-                    row.get::<_, bool>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, u32>(4)?,
-                ))
-            })
-            .optional()
-        })
-        .map_err(db_error)?
-        .map(|(key_type, min, exportable, created, latest)| {
-            Ok(KeyInfo {
-                name: name.to_owned(),
-                key_type: KeyType::parse(&key_type)?,
-                latest_version: latest,
-                min_decryption_version: min,
-                created_at: DateTime::parse_from_rfc3339(&created)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| Error::integrity("a transit key's creation time is damaged"))?,
-                exportable,
-            })
-        })
-        .transpose()?
-        .ok_or_else(|| Error::not_found(format!("no transit key named '{name}'")))
-}
-
 fn add_version(ctx: &Ctx<'_>, name: &str, version: u32, material: &Material) -> Result<()> {
-    let (key_id, sealed) = ctx.keys.seal(
-        &material_context(name, &version.to_be_bytes()),
-        &material.to_bytes(),
-    );
-    ctx.conn
-        .execute(
-            "INSERT INTO transit_key_versions (name, version, created_at, sealed) VALUES (?1, ?2, ?3, ?4)",
-            params![name, version, Utc::now().to_rfc3339(), [&key_id.to_be_bytes()[..], &sealed].concat()],
-        )
-        .map_err(db_error)?;
-    Ok(())
+    transit_keys::add_version(ctx, name, version, &material.to_bytes())
 }
 
 fn material(ctx: &Ctx<'_>, name: &str, version: u32) -> Result<Material> {
-    let stored: Vec<u8> = ctx
-        .conn
-        .prepare_cached("SELECT sealed FROM transit_key_versions WHERE name = ?1 AND version = ?2")
-        .and_then(|mut stmt| {
-            stmt.query_row(params![name, version], |row| row.get(0))
-                .optional()
-        })
-        .map_err(db_error)?
-        .ok_or_else(|| Error::invalid_input(format!("key '{name}' has no version {version}")))?;
-    if stored.len() < 4 {
-        return Err(Error::integrity("a transit key's material is damaged"));
-    }
-    let key_id = u32::from_be_bytes(stored[..4].try_into().expect("4 bytes"));
-    let bytes = ctx.keys.open(
-        key_id,
-        &material_context(name, &version.to_be_bytes()),
-        &stored[4..],
-    )?;
-    Material::from_bytes(&bytes)
+    Material::from_bytes(&transit_keys::material(ctx, name, version)?)
 }
 
 fn create(ctx: &Ctx<'_>, name: &str, options: &KeyOptions, material: Material) -> Result<KeyInfo> {
     supported(options.key_type)?;
-    if read_info(ctx, name).is_ok() {
-        return Err(Error::new(
-            ErrorKind::AlreadyExists,
-            format!("transit key '{name}' exists already"),
-        ));
-    }
-    ctx.conn
-        .execute(
-            "INSERT INTO transit_keys (name, key_type, min_decryption_version, exportable, created_at)
-             VALUES (?1, ?2, 1, ?3, ?4)",
-            params![name, options.key_type.name(), options.exportable, Utc::now().to_rfc3339()],
-        )
-        .map_err(db_error)?;
+    transit_keys::insert(ctx, name, options)?;
     add_version(ctx, name, 1, &material)?;
     read_info(ctx, name)
 }
@@ -314,14 +234,13 @@ impl Transit for LocalStore {
     }
 
     async fn list_keys(&self) -> Result<Vec<String>> {
-        self.run(Operation::ListKeys, "", Access::TransitRead, false, |ctx| {
-            let mut stmt = ctx
-                .conn
-                .prepare("SELECT name FROM transit_keys ORDER BY name")
-                .map_err(db_error)?;
-            let names = stmt.query_map([], |row| row.get(0)).map_err(db_error)?;
-            names.collect::<rusqlite::Result<_>>().map_err(db_error)
-        })
+        self.run(
+            Operation::ListKeys,
+            "",
+            Access::TransitRead,
+            false,
+            transit_keys::names,
+        )
         .await
     }
 
@@ -345,19 +264,7 @@ impl Transit for LocalStore {
             name,
             Access::TransitManage,
             move |ctx, name| {
-                let info = read_info(ctx, name)?;
-                if version == 0 || version > info.latest_version {
-                    return Err(Error::invalid_input(format!(
-                        "min_decryption_version must be between 1 and {}",
-                        info.latest_version
-                    )));
-                }
-                ctx.conn
-                    .execute(
-                        "UPDATE transit_keys SET min_decryption_version = ?2 WHERE name = ?1",
-                        params![name, version],
-                    )
-                    .map_err(db_error)?;
+                transit_keys::set_min_decryption_version(ctx, name, version)?;
                 read_info(ctx, name)
             },
         )

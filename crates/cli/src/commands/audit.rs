@@ -1,6 +1,8 @@
-//! `audit tail` and `audit verify`: the local store's HMAC-chained audit trail.
+//! `audit tail`, `audit verify` and `audit anchor`: the local store's HMAC-chained audit
+//! trail, its authenticated metadata, and anchors that catch a rolled-back file.
 
 use ironsecrets::{Client, Error};
+use ironsecrets_local::{AuditAnchor, AuditCheck};
 
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Table};
@@ -38,21 +40,42 @@ pub async fn run(client: &Client, command: AuditCommand) -> CliResult {
             }
             table.print()
         }
-        AuditCommand::Verify => {
-            let report = store.audit_verify().await?;
-            let Some(row) = report.first_broken else {
-                return output::line(format!("audit chain intact: {} rows checked", report.rows));
+        AuditCommand::Verify { anchor } => {
+            let report = match anchor {
+                Some(text) => {
+                    let anchor: AuditAnchor = text.parse()?;
+                    store.audit_verify_anchored(&anchor).await?
+                }
+                None => store.audit_verify().await?,
             };
-            let reason = report
-                .reason
-                .as_deref()
-                .unwrap_or("it does not fit the chain");
+            let Some(check) = report.failed else {
+                return output::line(format!(
+                    "audit chain intact: {} rows checked; metadata intact: {} rows checked",
+                    report.rows, report.metadata_rows
+                ));
+            };
+            let reason = report.reason.as_deref().unwrap_or("it does not fit");
+            let (message, hint) = match (check, report.first_broken) {
+                (AuditCheck::Chain, Some(row)) => (
+                    format!("the audit chain is broken at row {row}: {reason}"),
+                    "rows before it are intact; compare the store with a backup to see what was changed",
+                ),
+                (AuditCheck::Anchor, _) => (
+                    format!("the store does not match the anchor: {reason}"),
+                    "the file was replaced by an older copy; compare it with a backup",
+                ),
+                _ => (
+                    format!("the store's metadata failed verification: {reason}"),
+                    "the file was edited outside ironsecrets; compare it with a backup",
+                ),
+            };
             Err(CliError::from(
-                Error::integrity(format!("the audit chain is broken at row {row}: {reason}"))
+                Error::integrity(message)
                     .with_backend("local")
                     .with_operation(ironsecrets::Operation::AuditVerify),
             )
-            .hint("rows before it are intact; compare the store with a backup to see what was changed"))
+            .hint(hint))
         }
+        AuditCommand::Anchor => output::line(store.audit_anchor().await?.to_string()),
     }
 }

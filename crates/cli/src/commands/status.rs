@@ -9,8 +9,9 @@ use crate::{StatusArgs, exit_code};
 
 /// Prints the rotation table (or JSON); with `--check`, fails if any secret is expired.
 pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
+    let at = args.at.unwrap_or_else(chrono::Utc::now);
     let entries = client
-        .rotation_status(args.prefix.unwrap_or_default())
+        .rotation_status_at(args.prefix.unwrap_or_default(), at)
         .await?;
     if args.json {
         print_json(&entries)?;

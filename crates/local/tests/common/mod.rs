@@ -37,3 +37,41 @@ pub async fn new_store() -> (TempDir, LocalStore) {
 pub fn raw(store: &LocalStore) -> rusqlite::Connection {
     rusqlite::Connection::open(store.file()).unwrap()
 }
+
+/// Opens `store`'s file again as `principal`, as a new process would.
+pub async fn reopen(store: &LocalStore, principal: &str) -> ironsecrets_core::Result<LocalStore> {
+    LocalStore::open(store.file(), &master(), options(principal)).await
+}
+
+/// Every metadata row and the header's sealed state, as text, to show a failed call
+/// wrote nothing (the audit trail and its head are left out: failures are audited).
+pub fn snapshot(store: &LocalStore) -> Vec<String> {
+    let conn = raw(store);
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT * FROM secrets ORDER BY path",
+        "SELECT * FROM versions ORDER BY path, version",
+        "SELECT * FROM principals ORDER BY name",
+        "SELECT * FROM transit_keys ORDER BY name",
+        "SELECT * FROM transit_key_versions ORDER BY name, version",
+        "SELECT * FROM data_keys ORDER BY id",
+        "SELECT store_id, kdf, salt, max_versions, created_at, writes, digest FROM header",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|i| {
+                        row.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap();
+        for row in rows {
+            out.push(format!("{sql}: {}", row.unwrap().join(", ")));
+        }
+    }
+    out
+}
