@@ -429,8 +429,9 @@ fn status_check_fails_only_when_something_expired() {
     store.run_stdin(&["put", "app/old", "-", "--rotate-days", "30"], b"v");
     store.run_stdin(&["put", "app/new", "-"], b"v");
     // The store authenticates its timestamps, so age the secrets by judging later.
-    let in_40_days = (chrono::Utc::now() + chrono::TimeDelta::days(40))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let in_40_days =
+        (chrono::Utc::now() + chrono::TimeDelta::days(40) + chrono::TimeDelta::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     assert!(!store.ok(&["status"]).contains("Expired"));
     let table = store.ok(&["status", "--at", &in_40_days]);
     assert!(table.contains("Expired (10 days ago)"), "{table}");

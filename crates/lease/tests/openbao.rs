@@ -11,19 +11,18 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use ironsecrets_core::{Backend, CredentialRequest, LeasedCredential, SecretValue};
+use ironsecrets_core::{Backend, CredentialRequest, LeasedCredential};
 use ironsecrets_lease::{DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, VaultTokenSource};
+use ironsecrets_testkit::services::database::{DatabaseEngine, POSTGRES_CREATION};
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{PASSWORD, USERNAME};
-use ironsecrets_vault::{KvVersion, Login, VaultClient, VaultConfig, VaultDatabase};
+use ironsecrets_vault::{KvVersion, Login, VaultClient, VaultConfig};
 use tokio::time::{Instant, sleep};
 
 use common::{Counting, events, record, until};
 
 const MOUNT: &str = "db-engine";
-const CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
-                      VALID UNTIL '{{expiration}}';";
 const SEC: Duration = Duration::from_secs(1);
 
 /// OpenBao with the database engine on PostgreSQL and role `app`, opened as `token`
@@ -38,24 +37,10 @@ impl Servers {
     async fn start(default_ttl: Duration, max_ttl: Duration) -> Servers {
         let bao = OpenBao::start();
         let pg = Postgres::start();
-        bao.run(&["secrets", "enable", &format!("-path={MOUNT}"), "database"]);
+        let engine = DatabaseEngine::enable(&bao, MOUNT);
+        engine.connect_postgres("pg", &pg);
+        engine.dynamic_role("app", "pg", &[POSTGRES_CREATION], &[], default_ttl, max_ttl);
         let root = open(&bao, Some(bao.root_token())).await;
-        let admin = VaultDatabase::new(client(&root), MOUNT.to_owned());
-        admin
-            .configure_connection(
-                "pg",
-                "postgresql-database-plugin",
-                &pg.vault_connection_url(),
-                pg.superuser(),
-                &SecretValue::from(pg.password()),
-                &["*"],
-            )
-            .await
-            .unwrap();
-        admin
-            .create_role("app", "pg", &[CREATE], &[], default_ttl, max_ttl)
-            .await
-            .unwrap();
         Servers {
             bao,
             pg,

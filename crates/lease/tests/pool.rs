@@ -13,16 +13,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ironsecrets_core::{Backend, CredentialRequest, ErrorKind, SecretValue};
+use ironsecrets_core::{Backend, CredentialRequest, ErrorKind};
 use ironsecrets_lease::{
     ConnectOptions, DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, LeaseSource,
     ManagedLease, RotatingDatabase, RotatingPool, RotationStats,
+};
+use ironsecrets_testkit::services::database::{
+    DatabaseEngine, MARIADB_CREATION, MARIADB_REVOCATION, POSTGRES_CREATION,
 };
 use ironsecrets_testkit::services::mariadb::MariaDb;
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{PASSWORD, USERNAME};
-use ironsecrets_vault::{KvVersion, VaultConfig, VaultDatabase};
+use ironsecrets_vault::{KvVersion, VaultConfig};
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
@@ -31,20 +34,12 @@ use tokio::time::{Instant, sleep};
 use common::{Counting, Log, record, until};
 
 const MOUNT: &str = "db-engine";
-const PG_CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
-                         VALID UNTIL '{{expiration}}';";
-const MYSQL_CREATE: &[&str] = &[
-    "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
-    "GRANT SELECT ON *.* TO '{{name}}'@'%';",
-];
-const MYSQL_REVOKE: &str = "DROP USER '{{name}}'@'%';";
 const SEC: Duration = Duration::from_secs(1);
 
 /// An OpenBao with the database engine at [`MOUNT`], and a backend opened as root.
 struct Rig {
     bao: OpenBao,
     backend: Backend,
-    admin: VaultDatabase,
 }
 
 impl Rig {
@@ -53,7 +48,7 @@ impl Rig {
     }
 
     async fn on(bao: OpenBao) -> Rig {
-        bao.run(&["secrets", "enable", &format!("-path={MOUNT}"), "database"]);
+        DatabaseEngine::enable(&bao, MOUNT);
         let backend = ironsecrets_vault::open(VaultConfig {
             address: bao.addr(),
             token: Some(bao.root_token().into()),
@@ -64,16 +59,12 @@ impl Rig {
         })
         .await
         .unwrap();
-        let client = backend
-            .native::<ironsecrets_vault::VaultClient>()
-            .unwrap()
-            .clone();
-        let admin = VaultDatabase::new(client, MOUNT.to_owned());
-        Rig {
-            bao,
-            backend,
-            admin,
-        }
+        Rig { bao, backend }
+    }
+
+    /// The database engine's set-up calls.
+    fn engine(&self) -> DatabaseEngine<'_> {
+        DatabaseEngine::at(&self.bao, MOUNT)
     }
 
     /// A manager (the pool, not the manager, revokes old leases) managing `request`, and
@@ -234,10 +225,8 @@ async fn postgres_pool_rotates_under_load_without_failed_queries() {
     let rig = Rig::start().await;
     let pg = Postgres::start();
     configure_postgres(&rig, &pg).await;
-    rig.admin
-        .create_role("app", "pg", &[PG_CREATE], &[], 3 * SEC, 6 * SEC)
-        .await
-        .unwrap();
+    rig.engine()
+        .dynamic_role("app", "pg", &[POSTGRES_CREATION], &[], 3 * SEC, 6 * SEC);
     let managed = rig.manage(dynamic_role()).await;
     let pool = open_pool::<sqlx::Postgres>(&managed, pg_options(&pg)).await;
 
@@ -270,28 +259,15 @@ async fn postgres_pool_rotates_under_load_without_failed_queries() {
 async fn mariadb_pool_rotates_under_load_without_failed_queries() {
     let rig = Rig::start().await;
     let db = MariaDb::start();
-    rig.admin
-        .configure_connection(
-            "maria",
-            "mysql-database-plugin",
-            &db.vault_connection_url(),
-            db.admin_user(),
-            &SecretValue::from(db.password()),
-            &["*"],
-        )
-        .await
-        .unwrap();
-    rig.admin
-        .create_role(
-            "app",
-            "maria",
-            MYSQL_CREATE,
-            &[MYSQL_REVOKE],
-            3 * SEC,
-            6 * SEC,
-        )
-        .await
-        .unwrap();
+    rig.engine().connect_mariadb("maria", &db);
+    rig.engine().dynamic_role(
+        "app",
+        "maria",
+        MARIADB_CREATION,
+        &[MARIADB_REVOCATION],
+        3 * SEC,
+        6 * SEC,
+    );
     let managed = rig.manage(dynamic_role()).await;
     let pool = open_pool::<sqlx::MySql>(
         &managed,
@@ -336,10 +312,8 @@ async fn postgres_pool_follows_a_static_role_without_failed_queries() {
     let pg = Postgres::start();
     configure_postgres(&rig, &pg).await;
     pg.psql("CREATE ROLE static_app WITH LOGIN PASSWORD 'before-vault'");
-    rig.admin
-        .create_static_role("static", "pg", "static_app", 5 * SEC)
-        .await
-        .unwrap();
+    rig.engine()
+        .static_role("static", "pg", "static_app", 5 * SEC);
     let managed = rig
         .manage(CredentialRequest::DatabaseStatic {
             mount: MOUNT.into(),
@@ -393,10 +367,8 @@ async fn postgres_pool_keeps_serving_while_openbao_is_killed_and_restarted() {
     let mut rig = Rig::on(OpenBao::start_persistent()).await;
     let pg = Postgres::start();
     configure_postgres(&rig, &pg).await;
-    rig.admin
-        .create_role("app", "pg", &[PG_CREATE], &[], 12 * SEC, 120 * SEC)
-        .await
-        .unwrap();
+    rig.engine()
+        .dynamic_role("app", "pg", &[POSTGRES_CREATION], &[], 12 * SEC, 120 * SEC);
     let request = DynamicSource::new(rig.backend.clone(), dynamic_role());
     let source = Counting::new(request);
     let managed = rig.manage_source(source.clone()).await;
@@ -466,17 +438,7 @@ async fn postgres_pool_keeps_serving_while_openbao_is_killed_and_restarted() {
 }
 
 async fn configure_postgres(rig: &Rig, pg: &Postgres) {
-    rig.admin
-        .configure_connection(
-            "pg",
-            "postgresql-database-plugin",
-            &pg.vault_connection_url(),
-            pg.superuser(),
-            &SecretValue::from(pg.password()),
-            &["*"],
-        )
-        .await
-        .unwrap();
+    rig.engine().connect_postgres("pg", pg);
 }
 
 fn pg_options(pg: &Postgres) -> PgConnectOptions {

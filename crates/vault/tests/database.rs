@@ -10,19 +10,14 @@ use ironsecrets_core::Operation;
 use ironsecrets_core::{
     Backend, CredentialRequest, ErrorKind, LeasedCredential, Leases, SecretValue,
 };
+use ironsecrets_testkit::services::database::{
+    MARIADB_CREATION, MARIADB_REVOCATION, POSTGRES_CREATION,
+};
 use ironsecrets_testkit::services::mariadb::MariaDb;
 use ironsecrets_testkit::services::openbao::OpenBao;
 use ironsecrets_testkit::services::postgres::Postgres;
 use ironsecrets_vault::database::{LAST_VAULT_ROTATION, PASSWORD, USERNAME};
 use ironsecrets_vault::{KvVersion, VaultDatabase, VaultLeases};
-
-const POSTGRES_CREATE: &str = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' \
-                               VALID UNTIL '{{expiration}}';";
-const MYSQL_CREATE: &[&str] = &[
-    "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
-    "GRANT SELECT ON *.* TO '{{name}}'@'%';",
-];
-const MYSQL_REVOKE: &str = "DROP USER '{{name}}'@'%';";
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -128,7 +123,7 @@ async fn postgres_credentials_log_in_renew_and_stop_working_after_revoke() {
     engine.connect_postgres(&pg).await;
     engine
         .admin
-        .create_role("app", "pg", &[POSTGRES_CREATE], &[], HOUR, 2 * HOUR)
+        .create_role("app", "pg", &[POSTGRES_CREATION], &[], HOUR, 2 * HOUR)
         .await
         .unwrap();
 
@@ -252,8 +247,8 @@ async fn mariadb_credentials_log_in_renew_and_stop_working_after_revoke() {
         .create_role(
             "reader",
             "maria",
-            MYSQL_CREATE,
-            &[MYSQL_REVOKE],
+            MARIADB_CREATION,
+            &[MARIADB_REVOCATION],
             HOUR,
             2 * HOUR,
         )
@@ -363,7 +358,7 @@ async fn revoke_prefix_revokes_every_credential_of_a_role() {
     for role in ["app", "other"] {
         engine
             .admin
-            .create_role(role, "pg", &[POSTGRES_CREATE], &[], HOUR, HOUR)
+            .create_role(role, "pg", &[POSTGRES_CREATION], &[], HOUR, HOUR)
             .await
             .unwrap();
     }
@@ -407,7 +402,7 @@ async fn rotate_root_leaves_the_admin_password_to_vault_alone() {
     engine.connect_postgres(&pg).await;
     engine
         .admin
-        .create_role("app", "pg", &[POSTGRES_CREATE], &[], HOUR, HOUR)
+        .create_role("app", "pg", &[POSTGRES_CREATION], &[], HOUR, HOUR)
         .await
         .unwrap();
     engine.admin.rotate_root("pg").await.unwrap();
@@ -440,7 +435,7 @@ async fn a_lease_whose_revocation_fails_is_expired_not_renewable() {
         .create_role(
             "stuck",
             "pg",
-            &[POSTGRES_CREATE],
+            &[POSTGRES_CREATION],
             &["SELECT no_such_function('{{name}}');"],
             Duration::from_secs(2),
             Duration::from_secs(60),

@@ -9,7 +9,10 @@
 //! - [`moto::Moto`]: a moto AWS emulator (`moto_server` from `pip install 'moto[server]'`).
 //! - [`lowkey_vault::LowkeyVault`]: the Lowkey Vault Azure Key Vault emulator (a jar run
 //!   with `java`).
+//! - [`database::DatabaseEngine`]: OpenBao's database engine set up against one of the
+//!   database servers, with the SQL templates the tests share.
 
+pub mod database;
 pub mod gcp_emulator;
 pub mod lowkey_vault;
 pub mod mariadb;
