@@ -80,7 +80,7 @@ impl Backend {
             store: view.clone(),
             transit: parts.transit.is_some().then(|| view.clone() as _),
             leases: parts.leases.is_some().then(|| view.clone() as _),
-            credentials: parts.credentials.is_some().then(|| view as _),
+            credentials: parts.credentials.is_some().then_some(view as _),
             native: Arc::clone(&parts.native),
         }
     }

@@ -247,7 +247,7 @@ mod tests {
     }
 
     async fn message(result: impl Future<Output = Result<Backend>>) -> String {
-        let err = result.await.err().expect("the probe never opens");
+        let err = result.await.expect_err("the probe never opens");
         assert_eq!(err.kind(), ErrorKind::Config);
         err.message().to_owned()
     }
