@@ -8,11 +8,10 @@ use ironsecrets::{
     Client, MetadataUpdate, PutOptions, RotationPolicy, SecretMap, SecretValue, VersionSelector,
 };
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file =
         std::env::temp_dir().join(format!("ironsecrets-quickstart-{}.db", std::process::id()));
-    let result = run(&file).await;
+    let result = tokio::runtime::Runtime::new()?.block_on(run(&file));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
