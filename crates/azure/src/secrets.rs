@@ -400,6 +400,7 @@ impl SecretStore for AzureSecretStore {
 
     async fn update_metadata(&self, path: &str, update: MetadataUpdate) -> Result<SecretMetadata> {
         let name = encode(path)?;
+        tags::check(&update)?;
         let latest = self.read(&name, None).await?;
         let mut user = UserMetadata::read(latest.tags.as_ref())?;
         user.apply(&update)?;

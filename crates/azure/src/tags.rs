@@ -127,7 +127,9 @@ pub fn decode_value(tags: Option<&HashMap<String, String>>, text: &str) -> Resul
     }
 }
 
-fn check(update: &MetadataUpdate) -> Result<()> {
+/// Refuses an update Key Vault cannot hold (`max_versions`, reserved or oversized tags),
+/// before any request.
+pub(crate) fn check(update: &MetadataUpdate) -> Result<()> {
     if update.max_versions.is_some() {
         return Err(Error::unsupported_feature(crate::BACKEND, "max_versions"));
     }

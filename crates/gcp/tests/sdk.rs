@@ -39,6 +39,21 @@ async fn store_at(port: u16) -> Arc<dyn SecretStore> {
 }
 
 #[tokio::test]
+async fn undeclared_operations_are_refused_before_any_request() {
+    let port = closed_port();
+    let uri =
+        format!("gcp-sm://test-project?endpoint=http://127.0.0.1:{port}&credentials=anonymous");
+    let options: GcpOptions = StoreUri::parse(&uri).unwrap().backend_options().unwrap();
+    let store = GcpStore::connect(&options.resolve(|_| None).unwrap())
+        .await
+        .unwrap();
+    let backend = Stack::default().apply(&Backend::new(Arc::new(store)));
+    ironsecrets_testkit::undeclared_refused_before_any_request(&backend, "offline/")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_server_is_unavailable_at_once_and_retryable() {
     let store = store_at(closed_port()).await;
     let started = Instant::now();

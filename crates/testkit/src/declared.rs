@@ -146,6 +146,48 @@ pub async fn undeclared_store_operations_are_refused(b: &Backend, prefix: &str) 
     Ok(())
 }
 
+/// For a backend tested without a server (its calls fail as Unavailable): every store
+/// operation it does not declare, and every engine it lacks, is refused before any
+/// request is sent. The other direction (a declared operation works) needs a server.
+pub async fn undeclared_refused_before_any_request(b: &Backend, prefix: &str) -> CheckResult {
+    let declared = b.capabilities().store;
+    let store = b.store();
+    let path = under(prefix, "offline");
+    if !declared.versions {
+        let old = VersionSelector::Version(Version::from(1));
+        refused("get of a version", store.get(&path, old).await, UNSUPPORTED)?;
+    }
+    if !declared.check_and_set {
+        let options = PutOptions {
+            cas: Some(Cas::CurrentVersion(Version::from(1))),
+            ..PutOptions::default()
+        };
+        refused(
+            "put with check-and-set",
+            store.put(&path, "v".into(), options).await,
+            UNSUPPORTED,
+        )?;
+    }
+    if !declared.max_versions {
+        let update = MetadataUpdate {
+            max_versions: Some(2),
+            ..MetadataUpdate::default()
+        };
+        refused(
+            "update_metadata with max_versions",
+            store.update_metadata(&path, update).await,
+            UNSUPPORTED,
+        )?;
+    }
+    if !declared.undelete {
+        refused("undelete", store.undelete(&path, &[]).await, UNSUPPORTED)?;
+    }
+    if !declared.destroy {
+        refused("destroy", store.destroy(&path, &[]).await, UNSUPPORTED)?;
+    }
+    undeclared_engines_are_unsupported(b, prefix).await
+}
+
 /// An engine the backend does not have is Unsupported, naming the backend.
 pub async fn undeclared_engines_are_unsupported(b: &Backend, _prefix: &str) -> CheckResult {
     let declared = b.capabilities();

@@ -56,8 +56,8 @@ pub mod services;
 pub use cas::{cas_current_version, cas_must_not_exist};
 pub use check::{CheckError, CheckResult};
 pub use declared::{
-    undeclared_engines_are_unsupported, undeclared_store_operations_are_refused,
-    undeclared_transit_features_are_refused,
+    undeclared_engines_are_unsupported, undeclared_refused_before_any_request,
+    undeclared_store_operations_are_refused, undeclared_transit_features_are_refused,
 };
 pub use errors::errors_carry_context;
 pub use invalid_input::{invalid_list_prefix_rejected, invalid_paths_rejected};

@@ -8,12 +8,12 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use ironsecrets_core::{Error, ErrorKind, Lease, LeasedCredential, Result};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::config::GenerationsConfig;
 use super::state::{Drained, Generation, Shared};
-use crate::LeaseSource;
+use crate::{LeaseEvent, LeaseSource};
 
 /// The current lease is looked at again (for renewals, which do not notify watchers)
 /// after half its remaining time, but not more often than this.
@@ -45,6 +45,9 @@ pub(super) struct Follower {
     source: Arc<dyn LeaseSource>,
     config: GenerationsConfig,
     credentials: watch::Receiver<Arc<LeasedCredential>>,
+    /// The manager's events: renewals of the current lease, which the watch does not
+    /// announce, arrive here as they happen.
+    events: Option<broadcast::Receiver<LeaseEvent>>,
     numbers: watch::Sender<u64>,
     /// The current lease as last seen (renewals included) and when it ends.
     lease: Lease,
@@ -71,6 +74,7 @@ impl Follower {
     pub(super) fn new(
         name: &str,
         credentials: watch::Receiver<Arc<LeasedCredential>>,
+        events: broadcast::Receiver<LeaseEvent>,
         first: &Lease,
         shared: Arc<Shared>,
         numbers: watch::Sender<u64>,
@@ -83,6 +87,7 @@ impl Follower {
             source,
             config,
             credentials,
+            events: Some(events),
             numbers,
             ends: ends_at(first, Instant::now()),
             lease: first.clone(),
@@ -104,6 +109,12 @@ impl Follower {
                     None => std::future::pending().await,
                 }
             };
+            let event = async {
+                match &mut self.events {
+                    Some(events) => events.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 changed = self.credentials.changed() => {
                     if changed.is_err() {
@@ -111,6 +122,7 @@ impl Follower {
                     }
                     self.rotated();
                 }
+                received = event => self.on_event(received),
                 () = self.shared.emptied.notified() => {}
                 Some((generation, at_deadline, result)) = self.revocations.next(),
                     if !self.revocations.is_empty() =>
@@ -122,8 +134,34 @@ impl Follower {
         }
     }
 
-    /// A new credential: the current generation becomes old.
+    /// A manager event: a renewal of the current lease moves its end. Lagging behind
+    /// only means renewals are found by looking at the watch instead; a closed channel
+    /// (the manager is gone) stops listening.
+    fn on_event(&mut self, received: std::result::Result<LeaseEvent, broadcast::error::RecvError>) {
+        match received {
+            Ok(LeaseEvent::Renewed { lease, .. }) if lease.id == self.lease.id => {
+                self.ends = ends_at(&lease, Instant::now());
+                self.lease = lease;
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => self.events = None,
+        }
+    }
+
+    /// A new credential: the current generation becomes old. Renewals of the old lease
+    /// the manager reported before replacing it are taken in first, so the old lease's
+    /// deadline is its real end (they were sent before the new credential was).
     fn rotated(&mut self) {
+        while let Some(received) = self.events.as_mut().map(|events| events.try_recv()) {
+            match received {
+                Ok(event) => self.on_event(Ok(event)),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    self.on_event(Err(broadcast::error::RecvError::Lagged(n)))
+                }
+                Err(broadcast::error::TryRecvError::Empty) => break,
+                Err(broadcast::error::TryRecvError::Closed) => self.events = None,
+            }
+        }
         let new = self.credentials.borrow_and_update().clone();
         let now = Instant::now();
         let old_lease = std::mem::replace(&mut self.lease, new.lease.clone());

@@ -79,6 +79,7 @@ impl Generations {
         let follower = Follower::new(
             lease.name(),
             credentials,
+            lease.subscribe(),
             &first.lease,
             Arc::clone(&shared),
             numbers,

@@ -61,6 +61,7 @@ pub struct ManagedLease {
     name: Arc<str>,
     credential: watch::Receiver<Arc<LeasedCredential>>,
     commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<LeaseEvent>,
 }
 
 impl LeaseManager {
@@ -122,6 +123,7 @@ impl LeaseManager {
             name,
             credential: receiver,
             commands: self.commands.clone(),
+            events: self.events.clone(),
         })
     }
 
@@ -175,6 +177,12 @@ impl fmt::Debug for LeaseManager {
 }
 
 impl ManagedLease {
+    /// Every event of the manager from now on (of every lease it manages: filter by
+    /// [`LeaseEvent::name`]), as [`LeaseManager::subscribe`] gives them.
+    pub fn subscribe(&self) -> broadcast::Receiver<LeaseEvent> {
+        self.events.subscribe()
+    }
+
     /// The name given to [`LeaseManager::manage`].
     pub fn name(&self) -> &str {
         &self.name
