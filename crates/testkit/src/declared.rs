@@ -33,6 +33,57 @@ fn refused<T>(
 const UNSUPPORTED: &[ErrorKind] = &[ErrorKind::Unsupported];
 const CANNOT_HOLD: &[ErrorKind] = &[ErrorKind::Unsupported, ErrorKind::InvalidInput];
 
+/// The refusals that need nothing stored (or work on `path` as it is): versions (a
+/// version other than `latest`), check-and-set, `max_versions`, undelete and destroy.
+async fn refuses_version_and_cas_operations(
+    b: &Backend,
+    path: &str,
+    latest: &Version,
+) -> Result<(), String> {
+    let declared = b.capabilities().store;
+    let store = b.store();
+    if !declared.versions {
+        // Another version than the newest (which a backend without versions may still
+        // name, as Vault KV v1's `current` does).
+        let other = Version::from(if *latest == Version::from(1) { 2 } else { 1 });
+        refused(
+            "get of an older version",
+            store.get(path, VersionSelector::Version(other)).await,
+            UNSUPPORTED,
+        )?;
+    }
+    if !declared.check_and_set {
+        let options = PutOptions {
+            cas: Some(Cas::CurrentVersion(latest.clone())),
+            ..PutOptions::default()
+        };
+        refused(
+            "put with check-and-set",
+            store.put(path, "v2".into(), options).await,
+            UNSUPPORTED,
+        )?;
+    }
+    if !declared.max_versions {
+        let update = MetadataUpdate {
+            max_versions: Some(2),
+            ..MetadataUpdate::default()
+        };
+        refused(
+            "update_metadata with max_versions",
+            store.update_metadata(path, update).await,
+            UNSUPPORTED,
+        )?;
+    }
+    if !declared.undelete {
+        refused("undelete", store.undelete(path, &[]).await, UNSUPPORTED)?;
+    }
+    if !declared.destroy {
+        let versions = std::slice::from_ref(latest);
+        refused("destroy", store.destroy(path, versions).await, UNSUPPORTED)?;
+    }
+    Ok(())
+}
+
 /// Every store operation whose capability is `false` is refused, and the secret it was
 /// tried on still reads as written. A hard delete (no `soft_delete`) removes the path
 /// from `list`.
@@ -44,28 +95,7 @@ pub async fn undeclared_store_operations_are_refused(b: &Backend, prefix: &str) 
         "put",
         store.put(&path, "v1".into(), PutOptions::default()).await,
     )?;
-    let latest = written.version.clone();
-    if !declared.versions {
-        // Another version than the one just written (which a backend without versions
-        // may still name, as Vault KV v1's `current` does).
-        let other = Version::from(if latest == Version::from(1) { 2 } else { 1 });
-        refused(
-            "get of an older version",
-            store.get(&path, VersionSelector::Version(other)).await,
-            UNSUPPORTED,
-        )?;
-    }
-    if !declared.check_and_set {
-        let options = PutOptions {
-            cas: Some(Cas::CurrentVersion(latest.clone())),
-            ..PutOptions::default()
-        };
-        refused(
-            "put with check-and-set",
-            store.put(&path, "v2".into(), options).await,
-            UNSUPPORTED,
-        )?;
-    }
+    refuses_version_and_cas_operations(b, &path, &written.version).await?;
     if !declared.metadata {
         refused("metadata", store.metadata(&path).await, UNSUPPORTED)?;
     }
@@ -81,50 +111,23 @@ pub async fn undeclared_store_operations_are_refused(b: &Backend, prefix: &str) 
             UNSUPPORTED,
         )?;
     }
-    if !declared.max_versions {
-        let update = MetadataUpdate {
-            max_versions: Some(2),
-            ..MetadataUpdate::default()
-        };
-        refused(
-            "update_metadata with max_versions",
-            store.update_metadata(&path, update).await,
-            UNSUPPORTED,
-        )?;
-    }
-    if !declared.undelete {
-        refused("undelete", store.undelete(&path, &[]).await, UNSUPPORTED)?;
-    }
-    if !declared.destroy {
-        refused(
-            "destroy",
-            store.destroy(&path, std::slice::from_ref(&latest)).await,
-            UNSUPPORTED,
-        )?;
-    }
-    if !declared.empty_values {
-        let empty = under(prefix, "empty");
-        refused(
-            "put of an empty value",
-            store
-                .put(&empty, SecretValue::new(Vec::new()), PutOptions::default())
-                .await,
-            CANNOT_HOLD,
-        )?;
-    }
-    if !declared.binary_values {
-        let binary = under(prefix, "binary");
-        refused(
+    for (step, undeclared, value) in [
+        ("put of an empty value", !declared.empty_values, Vec::new()),
+        (
             "put of a binary value",
-            store
-                .put(
-                    &binary,
-                    SecretValue::new(vec![0xff, 0x00]),
-                    PutOptions::default(),
-                )
-                .await,
-            CANNOT_HOLD,
-        )?;
+            !declared.binary_values,
+            vec![0xff, 0x00],
+        ),
+    ] {
+        if undeclared {
+            let other = under(prefix, "value");
+            let value = SecretValue::new(value);
+            refused(
+                step,
+                store.put(&other, value, PutOptions::default()).await,
+                CANNOT_HOLD,
+            )?;
+        }
     }
     let read = ok(
         "get after the refused operations",
@@ -150,41 +153,8 @@ pub async fn undeclared_store_operations_are_refused(b: &Backend, prefix: &str) 
 /// operation it does not declare, and every engine it lacks, is refused before any
 /// request is sent. The other direction (a declared operation works) needs a server.
 pub async fn undeclared_refused_before_any_request(b: &Backend, prefix: &str) -> CheckResult {
-    let declared = b.capabilities().store;
-    let store = b.store();
     let path = under(prefix, "offline");
-    if !declared.versions {
-        let old = VersionSelector::Version(Version::from(1));
-        refused("get of a version", store.get(&path, old).await, UNSUPPORTED)?;
-    }
-    if !declared.check_and_set {
-        let options = PutOptions {
-            cas: Some(Cas::CurrentVersion(Version::from(1))),
-            ..PutOptions::default()
-        };
-        refused(
-            "put with check-and-set",
-            store.put(&path, "v".into(), options).await,
-            UNSUPPORTED,
-        )?;
-    }
-    if !declared.max_versions {
-        let update = MetadataUpdate {
-            max_versions: Some(2),
-            ..MetadataUpdate::default()
-        };
-        refused(
-            "update_metadata with max_versions",
-            store.update_metadata(&path, update).await,
-            UNSUPPORTED,
-        )?;
-    }
-    if !declared.undelete {
-        refused("undelete", store.undelete(&path, &[]).await, UNSUPPORTED)?;
-    }
-    if !declared.destroy {
-        refused("destroy", store.destroy(&path, &[]).await, UNSUPPORTED)?;
-    }
+    refuses_version_and_cas_operations(b, &path, &Version::from(1)).await?;
     undeclared_engines_are_unsupported(b, prefix).await
 }
 

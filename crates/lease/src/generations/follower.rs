@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::config::GenerationsConfig;
 use super::state::{Drained, Generation, Shared};
-use crate::{LeaseEvent, LeaseSource};
+use crate::{LeaseEvent, LeaseSource, ManagedLease};
 
 /// The current lease is looked at again (for renewals, which do not notify watchers)
 /// after half its remaining time, but not more often than this.
@@ -68,29 +68,28 @@ fn ends_at(lease: &Lease, now: Instant) -> Option<Instant> {
 }
 
 impl Follower {
-    /// Follows lease `name` through `credentials`, whose credential seen last has `first`
-    /// (generation 0 in `shared`); announces new generations on `numbers` and revokes
-    /// old leases through `source`.
+    /// Follows `lease` through `credentials` from the credential `shared` holds as
+    /// generation 0 (the one the watch was last seen at); announces new generations on `numbers` and revokes old
+    /// leases through `source`.
     pub(super) fn new(
-        name: &str,
+        lease: &ManagedLease,
         credentials: watch::Receiver<Arc<LeasedCredential>>,
-        events: broadcast::Receiver<LeaseEvent>,
-        first: &Lease,
         shared: Arc<Shared>,
         numbers: watch::Sender<u64>,
         source: Arc<dyn LeaseSource>,
         config: GenerationsConfig,
     ) -> Follower {
+        let first = shared.lock().current.credential.lease.clone();
         Follower {
-            name: name.into(),
+            name: lease.name().into(),
             shared,
             source,
             config,
             credentials,
-            events: Some(events),
+            events: Some(lease.subscribe()),
             numbers,
-            ends: ends_at(first, Instant::now()),
-            lease: first.clone(),
+            ends: ends_at(&first, Instant::now()),
+            lease: first,
             old: Vec::new(),
             revocations: FuturesUnordered::new(),
         }

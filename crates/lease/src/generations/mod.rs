@@ -75,12 +75,10 @@ impl Generations {
     ) -> Self {
         let mut credentials = lease.watch();
         let first = credentials.borrow_and_update().clone();
-        let (shared, numbers) = Shared::new(Arc::clone(&first));
+        let (shared, numbers) = Shared::new(first);
         let follower = Follower::new(
-            lease.name(),
+            &lease,
             credentials,
-            lease.subscribe(),
-            &first.lease,
             Arc::clone(&shared),
             numbers,
             source,
