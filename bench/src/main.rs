@@ -6,6 +6,7 @@
 //! ```text
 //! ironsecrets-bench local --out FILE [--dir DIR] [--secrets N] [--gets N] [--puts N] [--opens N]
 //! ironsecrets-bench vault --out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
+//!                         [--address URL --token T] [--json FILE]
 //! ironsecrets-bench lease --out FILE [--leases N] [--seconds N] [--latency-ms N]
 //! ironsecrets-bench aws --out FILE [--seq N] [--concurrent N] [--in-flight N] [--cached N]
 //! ironsecrets-bench azure --out FILE [--gets N] [--warm-up N]
@@ -54,6 +55,10 @@ vault: the Vault backend against vaultrs and raw HTTP, on a throwaway OpenBao
   --concurrent N     measured concurrent operations per client (default 16000)
   --in-flight N      concurrent tasks (default 16)
   --warm-up N        operations per client and mode before measuring (default 200)
+  --address URL      use this OpenBao (dev server) instead of starting one; the
+                     benchmark sets up what it needs there (needs --token)
+  --token T          that server's root token
+  --json FILE        also write the figures as JSON
 
 lease: the lease scheduler keeping many leases alive on a simulated backend
   --out FILE         markdown report to write

@@ -54,6 +54,10 @@ const TARGET_VS_RAW: f64 = 0.9;
 /// The command line of `vault`.
 pub struct Config {
     out: std::path::PathBuf,
+    /// `--address URL --token T`: an OpenBao already running, instead of one started here.
+    external: Option<Endpoint>,
+    /// `--json FILE`: the figures also as JSON (for `cargo xtask bench python`).
+    json: Option<std::path::PathBuf>,
     seq: usize,
     concurrent: usize,
     in_flight: usize,
@@ -61,17 +65,24 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses `--out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]`.
+    /// Parses `--out FILE [--seq N] [--concurrent N] [--in-flight N] [--warm-up N]
+    /// [--address URL --token T] [--json FILE]`.
     pub fn parse(args: &[String]) -> BenchResult<Config> {
         let mut config = Config {
             out: std::path::PathBuf::new(),
+            external: None,
+            json: None,
             seq: 4_000,
             concurrent: 16_000,
             in_flight: 16,
             warm_up: 200,
         };
+        let (mut address, mut token) = (None, None);
         config.out = parse_flags(args, |flag, text| {
             match flag {
+                "--address" => address = Some(text.trim_end_matches('/').to_owned()),
+                "--token" => token = Some(text.to_owned()),
+                "--json" => config.json = Some(text.into()),
                 "--seq" => config.seq = flag_value(flag, text)?,
                 "--concurrent" => config.concurrent = flag_value(flag, text)?,
                 "--in-flight" => config.in_flight = flag_value(flag, text)?,
@@ -80,6 +91,11 @@ impl Config {
             }
             Ok(true)
         })?;
+        config.external = match (address, token) {
+            (Some(addr), Some(token)) => Some(Endpoint { addr, token }),
+            (None, None) => None,
+            _ => return Err("--address and --token go together".into()),
+        };
         if config.seq < ROUNDS || config.concurrent < ROUNDS * config.in_flight {
             return Err(format!(
                 "--seq must be at least {ROUNDS} and --concurrent at least {ROUNDS} × --in-flight"
@@ -247,36 +263,57 @@ pub fn run(config: Config) -> BenchResult {
         .expect("bench/ is in the workspace root")
         .to_owned();
     let machine = Machine::read(&repo);
-    eprintln!("bench vault: starting OpenBao...");
-    let bao = OpenBao::start();
-    let bao_version = bao.run(&["version"]).trim().to_owned();
-    bao.run(&["secrets", "enable", "transit"]);
-    bao.run(&[
-        "write",
-        "-f",
-        &format!("{TRANSIT_MOUNT}/keys/{KEY_NAME}"),
-        "type=aes256-gcm96",
-    ]);
-    bao.run(&[
-        "kv",
-        "put",
-        &format!("-mount={KV_MOUNT}"),
-        SECRET_PATH,
-        &format!("value={}", secret_text()),
-    ]);
-    let server_pids = process_group(bao.pid());
-    eprintln!(
-        "bench vault: {bao_version} at {} (server processes {server_pids:?})",
-        bao.addr()
-    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // The server: started here (and stopped at the end), or the one `--address` names.
+    let (bao, endpoint, bao_version, server_pids) = match &config.external {
+        None => {
+            eprintln!("bench vault: starting OpenBao...");
+            let bao = OpenBao::start();
+            let bao_version = bao.run(&["version"]).trim().to_owned();
+            bao.run(&["secrets", "enable", "transit"]);
+            bao.run(&[
+                "write",
+                "-f",
+                &format!("{TRANSIT_MOUNT}/keys/{KEY_NAME}"),
+                "type=aes256-gcm96",
+            ]);
+            bao.run(&[
+                "kv",
+                "put",
+                &format!("-mount={KV_MOUNT}"),
+                SECRET_PATH,
+                &format!("value={}", secret_text()),
+            ]);
+            let server_pids = process_group(bao.pid());
+            let endpoint = Endpoint {
+                addr: bao.addr(),
+                token: bao.root_token().to_owned(),
+            };
+            (Some(bao), endpoint, bao_version, server_pids)
+        }
+        Some(endpoint) => {
+            eprintln!("bench vault: using the OpenBao at {}...", endpoint.addr);
+            let bao_version = runtime.block_on(set_up_external(endpoint))?;
+            let server_pids = external_server_pids(&endpoint.addr);
+            (None, endpoint.clone(), bao_version, server_pids)
+        }
+    };
+    eprintln!(
+        "bench vault: {bao_version} at {} (server processes {server_pids:?})",
+        endpoint.addr
+    );
     let started = Instant::now();
-    let figures = runtime.block_on(measure(&config, &bao, &server_pids))?;
+    let figures = runtime.block_on(measure(&config, &endpoint, &server_pids))?;
     let elapsed = started.elapsed();
     let load_after = machine::load_average();
     drop(bao);
+    if let Some(json) = &config.json {
+        std::fs::write(json, figures_json(&config, &bao_version, &figures))
+            .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+        eprintln!("bench vault: figures written to {}", json.display());
+    }
     let report = report(
         &config,
         &machine,
@@ -348,9 +385,9 @@ fn check_ciphertext(text: Option<&str>) -> Result<(), OpError> {
 }
 
 /// The three clients (and the reference) for both operations.
-async fn cases(bao: &OpenBao) -> BenchResult<Vec<Case>> {
-    let addr = bao.addr();
-    let token = bao.root_token().to_owned();
+async fn cases(bao: &Endpoint) -> BenchResult<Vec<Case>> {
+    let addr = bao.addr.clone();
+    let token = bao.token.clone();
     let plaintext: Arc<[u8]> = filler(2).into();
 
     // ironsecrets: the trait objects a caller gets from `open`.
@@ -492,7 +529,11 @@ async fn cases(bao: &OpenBao) -> BenchResult<Vec<Case>> {
     ])
 }
 
-async fn measure(config: &Config, bao: &OpenBao, server_pids: &[u32]) -> BenchResult<Vec<Figures>> {
+async fn measure(
+    config: &Config,
+    bao: &Endpoint,
+    server_pids: &[u32],
+) -> BenchResult<Vec<Figures>> {
     let mut cases = cases(bao).await?;
     let own = [std::process::id()];
     let cpu = || Cpu {
@@ -562,6 +603,151 @@ async fn measure(config: &Config, bao: &OpenBao, server_pids: &[u32]) -> BenchRe
         .collect())
 }
 
+/// Where an OpenBao listens and its root token.
+#[derive(Clone)]
+pub struct Endpoint {
+    addr: String,
+    token: String,
+}
+
+/// Sets up an OpenBao the benchmark did not start, as `run` sets up its own: transit at
+/// `transit/` (unless mounted already), the key (kept if it exists) and the secret (a new
+/// version). Answers the server's version.
+async fn set_up_external(bao: &Endpoint) -> BenchResult<String> {
+    let http = reqwest::Client::builder()
+        .tls_certs_only(Vec::new())
+        .build()?;
+    let token = HeaderValue::from_str(&bao.token)?;
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = http
+            .request(method, format!("{}/v1/{path}", bao.addr))
+            .header("X-Vault-Token", token.clone());
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.to_string());
+        }
+        request.send()
+    };
+    let mounts: Value = serde_json::from_slice(
+        &call(reqwest::Method::GET, "sys/mounts", None)
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?,
+    )?;
+    let mounted = |path: &str| {
+        let key = format!("{path}/");
+        mounts.get(&key).is_some() || mounts["data"].get(&key).is_some()
+    };
+    if !mounted(TRANSIT_MOUNT) {
+        call(
+            reqwest::Method::POST,
+            &format!("sys/mounts/{TRANSIT_MOUNT}"),
+            Some(serde_json::json!({"type": "transit"})),
+        )
+        .await?
+        .error_for_status()?;
+    }
+    if !mounted(KV_MOUNT) {
+        call(
+            reqwest::Method::POST,
+            &format!("sys/mounts/{KV_MOUNT}"),
+            Some(serde_json::json!({"type": "kv", "options": {"version": "2"}})),
+        )
+        .await?
+        .error_for_status()?;
+    }
+    let key = format!("{TRANSIT_MOUNT}/keys/{KEY_NAME}");
+    let existing = call(reqwest::Method::GET, &key, None).await?;
+    if !existing.status().is_success() {
+        call(
+            reqwest::Method::POST,
+            &key,
+            Some(serde_json::json!({"type": "aes256-gcm96"})),
+        )
+        .await?
+        .error_for_status()?;
+    }
+    call(
+        reqwest::Method::POST,
+        &format!("{KV_MOUNT}/data/{SECRET_PATH}"),
+        Some(serde_json::json!({"data": {"value": secret_text()}})),
+    )
+    .await?
+    .error_for_status()?;
+    let status: Value = serde_json::from_slice(
+        &call(reqwest::Method::GET, "sys/seal-status", None)
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?,
+    )?;
+    Ok(format!(
+        "OpenBao v{}",
+        status["version"].as_str().unwrap_or("unknown")
+    ))
+}
+
+/// The processes of the server listening at `addr` (a `bao server -dev` found by its
+/// `-dev-listen-address` in /proc), for the CPU profile; none if it is not found.
+fn external_server_pids(addr: &str) -> Vec<u32> {
+    let listen = addr
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let wanted = format!("-dev-listen-address={listen}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                cmdline
+                    .split(|b| *b == 0)
+                    .any(|arg| arg == wanted.as_bytes())
+            })
+        })
+        .map_or_else(Vec::new, |pid| {
+            let group = process_group(pid);
+            if group.contains(&pid) {
+                group
+            } else {
+                vec![pid]
+            }
+        })
+}
+
+/// The figures as JSON: for each operation, client and mode, ops, ops/s, p50 and p99 µs.
+fn figures_json(config: &Config, bao_version: &str, figures: &[Figures]) -> String {
+    let rows: Vec<Value> = figures
+        .iter()
+        .flat_map(|f| {
+            [false, true].map(|concurrent| {
+                let s = f.sample(concurrent);
+                serde_json::json!({
+                    "operation": f.operation.name(),
+                    "client": f.client.name(),
+                    "mode": if concurrent { "in_flight" } else { "sequential" },
+                    "ops": s.ops(),
+                    "ops_per_sec": s.ops_per_sec(),
+                    "p50_us": s.percentile_us(50.0),
+                    "p99_us": s.percentile_us(99.0),
+                })
+            })
+        })
+        .collect();
+    let json = serde_json::json!({
+        "server": bao_version,
+        "external": config.external.is_some(),
+        "in_flight": config.in_flight,
+        "seq": config.seq,
+        "concurrent": config.concurrent,
+        "figures": rows,
+    });
+    format!("{json:#}\n")
+}
+
 /// The processes of the process group `leader` leads (the server runs in its own).
 fn process_group(leader: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -615,13 +801,13 @@ struct RequestCounter {
 }
 
 impl RequestCounter {
-    fn new(bao: &OpenBao) -> BenchResult<Self> {
+    fn new(bao: &Endpoint) -> BenchResult<Self> {
         Ok(RequestCounter {
             http: reqwest::Client::builder()
                 .tls_certs_only(Vec::new())
                 .build()?,
-            url: format!("{}/v1/sys/metrics?format=prometheus", bao.addr()),
-            token: HeaderValue::from_str(bao.root_token())?,
+            url: format!("{}/v1/sys/metrics?format=prometheus", bao.addr),
+            token: HeaderValue::from_str(&bao.token)?,
         })
     }
 
@@ -883,7 +1069,14 @@ fn report(
     w.push_str(&machine.section(
         &[(
             "server",
-            format!("{bao_version}, `bao server -dev` (in memory) on 127.0.0.1, plain http"),
+            if config.external.is_some() {
+                format!(
+                    "{bao_version}, an OpenBao dev server started outside the benchmark \
+                     (`--address`), on 127.0.0.1, plain http"
+                )
+            } else {
+                format!("{bao_version}, `bao server -dev` (in memory) on 127.0.0.1, plain http")
+            },
         )],
         load_after,
     ));

@@ -50,7 +50,7 @@ pub fn run(name: &str, default_report: &str, out: Option<&Path>, extra: &[String
 
 /// The default report is in the workspace root; a path given on the command line is
 /// relative to the current directory.
-fn report_path(out: Option<&Path>, default_report: &str) -> Result<PathBuf> {
+pub(crate) fn report_path(out: Option<&Path>, default_report: &str) -> Result<PathBuf> {
     let Some(out) = out else {
         return Ok(run::repo_root().join(default_report));
     };

@@ -1,14 +1,15 @@
 //! `cargo xtask ci`: requirements, then format, lint, test, the quickstart and the
 //! rotating-pool example, in an order that builds each thing once (clippy and the tests
 //! share the dev profile and the one target directory; the tests build the examples that
-//! the last steps run).
+//! the last steps run), then the Python binding's wheel and its tests on three CPythons
+//! (see `python.rs`). `cargo xtask python` runs only those, after building the test
+//! kit's service launcher they need.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::requirements;
 use crate::run::{self, Result, seconds};
+use crate::{python, requirements};
 
 /// One CI step: what it runs and what to do when it fails.
 struct Step {
@@ -28,27 +29,62 @@ enum Runs {
     /// A binary the test step built (a package's binaries are built for its
     /// integration tests), run directly for the same reason.
     Binary(&'static str, &'static [&'static str]),
+    /// Work of several commands done by xtask itself, with what its banner shows.
+    Task(&'static str, fn() -> Result),
 }
 
 impl Runs {
-    fn command(&self) -> Command {
-        match self {
+    /// What the banner shows, and the work.
+    fn prepare(&self) -> (String, Box<dyn FnOnce() -> Result>) {
+        let command = match self {
             Runs::Cargo(args) => run::cargo(*args),
             Runs::Example(name, args) => built(&format!("examples/{name}"), args),
             Runs::Binary(name, args) => built(name, args),
-        }
+            Runs::Task(shows, work) => return ((*shows).to_owned(), Box::new(*work)),
+        };
+        (run::display(&command), Box::new(|| run::status(command)))
     }
 }
 
 /// A program the test step built under `target/debug/`, with `args`.
 fn built(relative: &str, args: &[&str]) -> Command {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| run::repo_root().join("target"));
-    let mut command = Command::new(target.join("debug").join(relative));
+    let mut command = Command::new(run::target_dir().join("debug").join(relative));
     command.args(args).current_dir(run::repo_root());
     command
 }
+
+/// The Python binding's wheel (release, abi3).
+const WHEEL: Step = Step {
+    name: "wheel",
+    runs: Runs::Task(python::WHEEL_RUNS, python::wheel),
+    hint: "the binding must build as a wheel (bindings/python, maturin)",
+};
+
+/// The Python tests on each supported CPython.
+const PYTHON: Step = Step {
+    name: "python",
+    runs: Runs::Task(python::TESTS_RUNS, python::tests),
+    hint: "see the failing Python tests or type errors above; the venvs stay in \
+           <target>/python/ for a closer look",
+};
+
+/// What `cargo xtask python` runs: the launcher of the services the Python tests use
+/// (which `ci` builds in its test step), the wheel, the tests.
+const PYTHON_STEPS: &[Step] = &[
+    Step {
+        name: "serve binary",
+        runs: Runs::Cargo(&[
+            "build",
+            "-p",
+            "ironsecrets-testkit",
+            "--bin",
+            "ironsecrets-testkit-serve",
+        ]),
+        hint: "the test kit's ironsecrets-testkit-serve must build",
+    },
+    WHEEL,
+    PYTHON,
+];
 
 const STEPS: &[Step] = &[
     Step {
@@ -84,14 +120,27 @@ const STEPS: &[Step] = &[
         runs: Runs::Example("rotating_pool_service", &["15"]),
         hint: "the rotating-pool example must serve every request across rotations",
     },
+    WHEEL,
+    PYTHON,
 ];
 
-/// Runs every step, stopping at the first failure; prints a summary of durations.
+/// `cargo xtask ci`: every step.
 pub fn run() -> Result {
+    run_all("ci", &requirements::for_ci(), STEPS)
+}
+
+/// `cargo xtask python`: only the Python binding's steps.
+pub fn run_python() -> Result {
+    run_all("python", &requirements::for_python(), PYTHON_STEPS)
+}
+
+/// Runs the requirements and `steps`, stopping at the first failure; prints a summary
+/// of durations.
+fn run_all(what: &str, requirements: &[requirements::Requirement], steps: &[Step]) -> Result {
     let started = Instant::now();
     let mut done: Vec<(&str, Duration)> = Vec::new();
-    let outcome = run_steps(&mut done);
-    println!("\nci summary:");
+    let outcome = run_steps(requirements, steps, &mut done);
+    println!("\n{what} summary:");
     for (name, took) in &done {
         println!("    {name:<13} {:>9}", seconds(*took));
     }
@@ -103,20 +152,23 @@ pub fn run() -> Result {
     outcome
 }
 
-fn run_steps(done: &mut Vec<(&'static str, Duration)>) -> Result {
-    let count = STEPS.len() + 1;
+fn run_steps(
+    requirements: &[requirements::Requirement],
+    steps: &[Step],
+    done: &mut Vec<(&'static str, Duration)>,
+) -> Result {
+    let count = steps.len() + 1;
     let took = run::step(
         &format!("[1/{count}] requirements"),
         "check the tools the steps need, install the missing ones",
         "install the missing tool by hand and run again",
-        || requirements::ensure(&requirements::for_ci()),
+        || requirements::ensure(requirements),
     )?;
     done.push(("requirements", took));
-    for (index, step) in STEPS.iter().enumerate() {
-        let command = step.runs.command();
+    for (index, step) in steps.iter().enumerate() {
+        let (runs, work) = step.runs.prepare();
         let label = format!("[{}/{count}] {}", index + 2, step.name);
-        let runs = run::display(&command);
-        let took = run::step(&label, &runs, step.hint, || run::status(command))?;
+        let took = run::step(&label, &runs, step.hint, work)?;
         done.push((step.name, took));
     }
     Ok(())

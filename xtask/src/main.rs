@@ -1,7 +1,11 @@
 //! `cargo xtask`: project automation that needs nothing but cargo.
 //!
 //! - `cargo xtask ci` installs what is missing, then runs format check, clippy, every
-//!   test and the quickstart example, failing fast.
+//!   test, the quickstart and the rotating-pool example, then builds the Python wheel,
+//!   installs it in fresh venvs for CPython 3.9, 3.11 and 3.13 and runs the pytest suite
+//!   there (mypy --strict and stubtest on 3.11), failing fast.
+//! - `cargo xtask python` runs only the Python steps (after building the test kit's
+//!   `ironsecrets-testkit-serve`, which starts the services the tests use).
 //! - `cargo xtask bench local` runs the embedded-store benchmark in release mode and
 //!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
 //!   does the same for the Vault backend against a throwaway OpenBao (default
@@ -9,12 +13,17 @@
 //!   10 000 leases on a simulated backend (default `docs/bench/lease.md`), and `cargo
 //!   xtask bench aws` the AWS backend against a throwaway moto server (default
 //!   `docs/bench/aws.md`); `cargo xtask bench azure` the Azure backend against the Azure
-//!   SDK on a throwaway Lowkey Vault (default `docs/bench/azure.md`).
+//!   SDK on a throwaway Lowkey Vault (default `docs/bench/azure.md`); `cargo xtask bench
+//!   python` the Python binding against hvac and raw `requests` on one OpenBao, with the
+//!   Rust `vault` benchmark's raw saturation figure from the same server (default
+//!   `docs/bench/python.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
 mod bench;
+mod bench_python;
 mod ci;
+mod python;
 mod requirements;
 mod run;
 
@@ -37,9 +46,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Install missing tools, then run fmt --check, clippy -D warnings, every test and
-    /// the quickstart example; stops at the first failure
+    /// Install missing tools, then run fmt --check, clippy -D warnings, every test, the
+    /// examples, and the Python wheel's tests on CPython 3.9, 3.11 and 3.13; stops at the
+    /// first failure
     Ci,
+    /// Only the Python steps of `ci`: build the wheel, install it in fresh venvs for
+    /// CPython 3.9, 3.11 and 3.13 (pyenv's), run pytest there, and mypy --strict and
+    /// stubtest on 3.11
+    Python,
     /// Run a benchmark in release mode and write its markdown report
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +75,11 @@ enum BenchCommand {
     /// The Azure Key Vault backend against the Azure SDK's SecretClient on a throwaway
     /// Lowkey Vault (needs its jar in ~/.cache/ironsecrets/ and `java`): secret get
     Azure(BenchArgs),
+    /// The Python binding (sync and async) against hvac 2.4 and raw requests on one
+    /// OpenBao, then the Rust `vault` benchmark's raw HTTP on the same server: KV v2 read
+    /// and transit encrypt, sequential and 16 in flight; cached get (needs the wheel in
+    /// <target>/wheels, pyenv's CPython 3.11, `bao` on PATH)
+    Python(BenchArgs),
 }
 
 #[derive(Args)]
@@ -79,6 +98,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Ci => ci::run(),
+        Command::Python => ci::run_python(),
+        Command::Bench(BenchCommand::Python(args)) => {
+            bench_python::run(args.out.as_deref(), &args.args)
+        }
         Command::Bench(command) => {
             let (name, default_report, args) = match command {
                 BenchCommand::Local(args) => ("local", bench::DEFAULT_LOCAL_REPORT, args),
@@ -86,6 +109,7 @@ fn main() -> ExitCode {
                 BenchCommand::Lease(args) => ("lease", bench::DEFAULT_LEASE_REPORT, args),
                 BenchCommand::Aws(args) => ("aws", bench::DEFAULT_AWS_REPORT, args),
                 BenchCommand::Azure(args) => ("azure", bench::DEFAULT_AZURE_REPORT, args),
+                BenchCommand::Python(_) => unreachable!("matched above"),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }

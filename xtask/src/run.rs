@@ -42,6 +42,13 @@ where
 {
     let mut command = Command::new("cargo");
     command.args(args).current_dir(repo_root());
+    without_xtask_env(&mut command);
+    command
+}
+
+/// Removes from `command`'s environment the variables `cargo run` set for xtask itself,
+/// for any command that runs cargo (cargo, maturin).
+pub fn without_xtask_env(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
         let inherited_from_xtask = name == "CARGO_PRIMARY_PACKAGE"
@@ -57,7 +64,24 @@ where
             command.env_remove(name);
         }
     }
-    command
+}
+
+/// The target directory: `CARGO_TARGET_DIR` (relative to the current directory, as
+/// cargo reads it) or `<repo>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                std::env::current_dir()
+                    .map(|cwd| cwd.join(&dir))
+                    .unwrap_or(dir)
+            }
+        }
+        None => repo_root().join("target"),
+    }
 }
 
 /// How a command line reads, for banners and error messages.

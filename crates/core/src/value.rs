@@ -133,6 +133,11 @@ impl SecretMap {
         }
     }
 
+    /// Removes a field; its value, if it was there.
+    pub fn remove(&mut self, key: &str) -> Option<SecretValue> {
+        self.position(key).ok().map(|at| self.0.remove(at).1)
+    }
+
     /// A field's value.
     pub fn get(&self, key: &str) -> Option<&SecretValue> {
         self.position(key).ok().map(|at| &self.0[at].1)

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ironsecrets_core::{
-    Backend, BackendOptions, CacheConfig, Capabilities, Error, MetadataUpdate, Options, PutOptions,
-    Request, Response, Result, RetryConfig, Secret, SecretMetadata, SecretValue, Service, Stack,
-    Version, VersionInfo, VersionSelector,
+    Backend, BackendOptions, CacheConfig, Capabilities, Cas, Error, MetadataUpdate, Options,
+    PutOptions, Request, Response, Result, RetryConfig, Secret, SecretMap, SecretMetadata,
+    SecretValue, Service, Stack, Version, VersionInfo, VersionSelector,
 };
 
 use crate::{
@@ -208,6 +208,41 @@ impl Client {
                 options,
             },
         )
+    }
+
+    /// Changes some fields of a key/value secret as a new version: reads the newest
+    /// version, sets the fields of `set`, drops those named in `remove`, and writes the
+    /// result with check-and-set against the version read (where the backend has it), so
+    /// a concurrent change is a Conflict, never lost. InvalidInput if the secret is not a
+    /// key/value map.
+    pub fn patch(
+        &self,
+        path: impl Into<String>,
+        set: SecretMap,
+        remove: Vec<String>,
+    ) -> impl Future<Output = Result<VersionInfo>> + Send + 'static {
+        let client = self.clone();
+        let path = path.into();
+        async move {
+            let current = client.get(path.clone()).await?;
+            let mut fields = SecretMap::from_value(&current.value)?;
+            for name in &remove {
+                fields.remove(name);
+            }
+            for (name, value) in set.iter() {
+                fields.insert(name, value.clone());
+            }
+            let cas = client
+                .capabilities()
+                .store
+                .check_and_set
+                .then_some(Cas::CurrentVersion(current.version));
+            let options = PutOptions {
+                cas,
+                ..PutOptions::default()
+            };
+            client.put_with(path, fields.to_value()?, options).await
+        }
     }
 
     /// Soft-deletes versions (the newest when empty).
