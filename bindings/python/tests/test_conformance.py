@@ -1127,8 +1127,7 @@ def _serve_binary() -> pathlib.Path:
 def test_check_names_match_rust() -> None:
     """The Python checks are the Rust checks: same names, same order, same requirements."""
     serve = _serve_binary()
-    if not serve.exists():
-        pytest.skip(f"{serve} is not built (cargo build -p ironsecrets-testkit)")
+    assert serve.exists(), f"{serve} is not built (cargo build -p ironsecrets-testkit)"
     out = subprocess.run(
         [str(serve), "checks"], check=True, capture_output=True, text=True, timeout=60
     ).stdout

@@ -62,7 +62,6 @@ def _read_line(stream: Any, timeout: float) -> Optional[str]:
 def test_rotating_service_serves_across_rotations(
     openbao: Dict[str, Any], postgres: Dict[str, Any], database: Dict[str, Any]
 ) -> None:
-    pytest.importorskip("sqlalchemy")
     env = dict(os.environ, VAULT_TOKEN=openbao["token"], PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [

@@ -149,7 +149,6 @@ def _check(load: Load, stats: ironsecrets.RotationStats, postgres: Dict[str, Any
 def test_sqlalchemy_engine_rotates_under_load(
     manager: ironsecrets.LeaseManager, postgres: Dict[str, Any], database: Dict[str, Any]
 ) -> None:
-    pytest.importorskip("sqlalchemy")
     from ironsecrets.sqlalchemy import rotating_engine
 
     lease = manager.manage("py-pool-sqlalchemy", ironsecrets.CredentialRequest.database(database["mount"], database["role"]))
@@ -172,7 +171,6 @@ def test_sqlalchemy_engine_rotates_under_load(
 def test_psycopg_pool_rotates_under_load(
     manager: ironsecrets.LeaseManager, postgres: Dict[str, Any], database: Dict[str, Any]
 ) -> None:
-    pytest.importorskip("psycopg_pool")
     from ironsecrets.psycopg import rotating_pool
 
     lease = manager.manage("py-pool-psycopg", ironsecrets.CredentialRequest.database(database["mount"], database["role"]))
@@ -195,8 +193,6 @@ def test_psycopg_pool_rotates_under_load(
 
 
 def test_urls_with_credentials_are_refused(manager: ironsecrets.LeaseManager, database: Dict[str, Any]) -> None:
-    pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg_pool")
     from ironsecrets.psycopg import rotating_pool
     from ironsecrets.sqlalchemy import rotating_engine
 

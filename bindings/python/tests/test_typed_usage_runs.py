@@ -34,9 +34,9 @@ def test_typed_usage_runs_on_the_embedded_store(tmp_path: Path, master_key: str)
 
 
 def test_typed_usage_type_checks(tmp_path: Path) -> None:
-    pytest.importorskip("mypy")
-    pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg_pool")
+    # mypy is installed only in the 3.11 venv, where CI runs the type checks (on 3.9
+    # SQLAlchemy 2.0 types leak Any into the strict check).
+    pytest.importorskip("mypy", reason="the type checks run on CPython 3.11 only")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull, str(TYPED_USAGE)],
         capture_output=True,
