@@ -15,11 +15,10 @@
 //!    `docs/bench/python.md`).
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::bench;
+use crate::bench::{self, Server};
 use crate::python;
 use crate::run::{self, Error, Result};
 
@@ -39,27 +38,7 @@ pub fn run(out: Option<&Path>, extra: &[String]) -> Result {
     let repo = run::repo_root();
     let script = repo.join("bench/python/bench.py");
 
-    run::step(
-        "build",
-        "cargo build -p ironsecrets-testkit --bin ironsecrets-testkit-serve && cargo build \
-         --release -p ironsecrets-bench",
-        "see the build output above",
-        || {
-            run::status(run::cargo([
-                "build",
-                "-p",
-                "ironsecrets-testkit",
-                "--bin",
-                "ironsecrets-testkit-serve",
-            ]))?;
-            run::status(run::cargo([
-                "build",
-                "--release",
-                "-p",
-                "ironsecrets-bench",
-            ]))
-        },
-    )?;
+    bench::build_tools()?;
     let serve = target.join("debug").join("ironsecrets-testkit-serve");
     let rust_bench = target.join("release").join("ironsecrets-bench");
 
@@ -200,93 +179,4 @@ fn bench_python(python: &Path, cwd: &Path) -> Command {
         command.env_remove(name);
     }
     command
-}
-
-/// The OpenBao of `ironsecrets-testkit-serve services openbao`: up until its stdin
-/// closes (on [`Server::stop`], or when this is dropped).
-struct Server {
-    child: Child,
-    address: String,
-    token: String,
-}
-
-impl Server {
-    fn start(serve: &Path) -> Result<Server> {
-        let mut child = Command::new(serve)
-            .args(["services", "openbao"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| Error::new(format!("start {}: {e}", serve.display())))?;
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let read = BufReader::new(stdout).read_line(&mut line);
-        let fields = match read {
-            Ok(_) => json_string(&line, "address").zip(json_string(&line, "token")),
-            Err(_) => None,
-        };
-        let Some((address, token)) = fields else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(Error::new(format!(
-                "{} printed no openbao address and token: {line:?}",
-                serve.display()
-            )));
-        };
-        Ok(Server {
-            child,
-            address,
-            token,
-        })
-    }
-
-    /// Closes stdin and waits for the services to stop.
-    fn stop(mut self) -> Result {
-        drop(self.child.stdin.take());
-        let status = self
-            .child
-            .wait()
-            .map_err(|e| Error::new(format!("wait for ironsecrets-testkit-serve: {e}")))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Error::new(format!(
-                "ironsecrets-testkit-serve exited with {status}"
-            )))
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-/// The first string value of `"key"` after `"openbao"` in serve's one line of JSON
-/// (plain strings: an address and a token have no escapes).
-fn json_string(line: &str, key: &str) -> Option<String> {
-    let rest = &line[line.find("\"openbao\"")?..];
-    let rest = &rest[rest.find(&format!("\"{key}\""))? + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let rest = rest.strip_prefix('"')?;
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_address_and_token_are_read_from_serves_line() {
-        let line = r#"{"openbao":{"address":"http://127.0.0.1:8200","token":"root-1","kv_mount":"secret"}}"#;
-        assert_eq!(
-            json_string(line, "address").as_deref(),
-            Some("http://127.0.0.1:8200")
-        );
-        assert_eq!(json_string(line, "token").as_deref(), Some("root-1"));
-        assert_eq!(json_string(line, "nothing"), None);
-    }
 }

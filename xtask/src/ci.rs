@@ -2,14 +2,16 @@
 //! rotating-pool example, in an order that builds each thing once (clippy and the tests
 //! share the dev profile and the one target directory; the tests build the examples that
 //! the last steps run), then the Python binding's wheel and its tests on three CPythons
-//! (see `python.rs`). `cargo xtask python` runs only those, after building the test
-//! kit's service launcher they need.
+//! (see `python.rs`), then the Node binding's addon and its tests from the packed
+//! tarball (see `node.rs`), and last the cross-language tests over all three.
+//! `cargo xtask python` and `cargo xtask node` run only one binding's steps, after
+//! building the test kit's service launcher they need.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::run::{self, Result, seconds};
-use crate::{python, requirements};
+use crate::{node, python, requirements};
 
 /// One CI step: what it runs and what to do when it fails.
 struct Step {
@@ -68,23 +70,49 @@ const PYTHON: Step = Step {
            <target>/python/ for a closer look",
 };
 
-/// What `cargo xtask python` runs: the launcher of the services the Python tests use
-/// (which `ci` builds in its test step), the wheel, the tests.
-const PYTHON_STEPS: &[Step] = &[
-    Step {
-        name: "serve binary",
-        runs: Runs::Cargo(&[
-            "build",
-            "-p",
-            "ironsecrets-testkit",
-            "--bin",
-            "ironsecrets-testkit-serve",
-        ]),
-        hint: "the test kit's ironsecrets-testkit-serve must build",
-    },
-    WHEEL,
-    PYTHON,
-];
+/// The Node binding's addon (release, in the wheel's target directory).
+const ADDON: Step = Step {
+    name: "node addon",
+    runs: Runs::Task(node::ADDON_RUNS, node::addon),
+    hint: "the binding must build as a Node-API addon (bindings/node, @napi-rs/cli)",
+};
+
+/// The Node tests, from the packed tarball installed in a fresh project.
+const NODE: Step = Step {
+    name: "node",
+    runs: Runs::Task(node::TESTS_RUNS, node::tests),
+    hint: "see the failing Node tests or type errors above; the fresh project stays in \
+           <target>/node/project/ for a closer look",
+};
+
+/// One value written by each language and read by the other two; the three check
+/// lists compared.
+const CROSS_LANGUAGE: Step = Step {
+    name: "cross-language",
+    runs: Runs::Task(node::CROSS_RUNS, node::cross_language),
+    hint: "see the failing cross-language test above (it uses the CLI, the python step's \
+           venv-3.11 and the node step's project)",
+};
+
+/// The launcher of the services the binding tests use (which `ci` builds in its test
+/// step).
+const SERVE_BINARY: Step = Step {
+    name: "serve binary",
+    runs: Runs::Cargo(&[
+        "build",
+        "-p",
+        "ironsecrets-testkit",
+        "--bin",
+        "ironsecrets-testkit-serve",
+    ]),
+    hint: "the test kit's ironsecrets-testkit-serve must build",
+};
+
+/// What `cargo xtask python` runs: the serve binary, the wheel, the tests.
+const PYTHON_STEPS: &[Step] = &[SERVE_BINARY, WHEEL, PYTHON];
+
+/// What `cargo xtask node` runs: the serve binary, the addon, the tests.
+const NODE_STEPS: &[Step] = &[SERVE_BINARY, ADDON, NODE];
 
 const STEPS: &[Step] = &[
     Step {
@@ -122,6 +150,9 @@ const STEPS: &[Step] = &[
     },
     WHEEL,
     PYTHON,
+    ADDON,
+    NODE,
+    CROSS_LANGUAGE,
 ];
 
 /// `cargo xtask ci`: every step.
@@ -132,6 +163,11 @@ pub fn run() -> Result {
 /// `cargo xtask python`: only the Python binding's steps.
 pub fn run_python() -> Result {
     run_all("python", &requirements::for_python(), PYTHON_STEPS)
+}
+
+/// `cargo xtask node`: only the Node binding's steps.
+pub fn run_node() -> Result {
+    run_all("node", &requirements::for_node(), NODE_STEPS)
 }
 
 /// Runs the requirements and `steps`, stopping at the first failure; prints a summary

@@ -3,9 +3,12 @@
 //! - `cargo xtask ci` installs what is missing, then runs format check, clippy, every
 //!   test, the quickstart and the rotating-pool example, then builds the Python wheel,
 //!   installs it in fresh venvs for CPython 3.9, 3.11 and 3.13 and runs the pytest suite
-//!   there (mypy --strict and stubtest on 3.11), failing fast.
-//! - `cargo xtask python` runs only the Python steps (after building the test kit's
-//!   `ironsecrets-testkit-serve`, which starts the services the tests use).
+//!   there (mypy --strict and stubtest on 3.11), then builds the Node addon, packs the
+//!   npm package, installs the tarball in a fresh project and runs `tsc --strict` and the
+//!   `node --test` suite there, failing fast.
+//! - `cargo xtask python` / `cargo xtask node` run only one binding's steps (after
+//!   building the test kit's `ironsecrets-testkit-serve`, which starts the services the
+//!   tests use).
 //! - `cargo xtask bench local` runs the embedded-store benchmark in release mode and
 //!   writes a markdown report (default `docs/bench/local.md`); `cargo xtask bench vault`
 //!   does the same for the Vault backend against a throwaway OpenBao (default
@@ -16,13 +19,16 @@
 //!   SDK on a throwaway Lowkey Vault (default `docs/bench/azure.md`); `cargo xtask bench
 //!   python` the Python binding against hvac and raw `requests` on one OpenBao, with the
 //!   Rust `vault` benchmark's raw saturation figure from the same server (default
-//!   `docs/bench/python.md`).
+//!   `docs/bench/python.md`); `cargo xtask bench node` the Node binding against
+//!   node-vault and raw `fetch` the same way (default `docs/bench/node.md`).
 //!
 //! Kept small on purpose (clap is its only dependency) so it compiles in seconds.
 
 mod bench;
+mod bench_node;
 mod bench_python;
 mod ci;
+mod node;
 mod python;
 mod requirements;
 mod run;
@@ -47,13 +53,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Install missing tools, then run fmt --check, clippy -D warnings, every test, the
-    /// examples, and the Python wheel's tests on CPython 3.9, 3.11 and 3.13; stops at the
-    /// first failure
+    /// examples, the Python wheel's tests on CPython 3.9, 3.11 and 3.13, and the Node
+    /// package's tests from its packed tarball; stops at the first failure
     Ci,
     /// Only the Python steps of `ci`: build the wheel, install it in fresh venvs for
     /// CPython 3.9, 3.11 and 3.13 (pyenv's), run pytest there, and mypy --strict and
     /// stubtest on 3.11
     Python,
+    /// Only the Node steps of `ci`: build the addon, pack the package, install the
+    /// tarball in a fresh project, run tsc --strict and node --test there
+    Node,
     /// Run a benchmark in release mode and write its markdown report
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -80,6 +89,10 @@ enum BenchCommand {
     /// and transit encrypt, sequential and 16 in flight; cached get (needs the wheel in
     /// <target>/wheels, pyenv's CPython 3.11, `bao` on PATH)
     Python(BenchArgs),
+    /// The Node binding against node-vault 0.12 and raw fetch on one OpenBao, then the
+    /// Rust `vault` benchmark's raw HTTP on the same server: KV v2 read and transit
+    /// encrypt, sequential and 16 in flight; cached get (needs `cargo xtask node` first)
+    Node(BenchArgs),
 }
 
 #[derive(Args)]
@@ -99,8 +112,12 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Ci => ci::run(),
         Command::Python => ci::run_python(),
+        Command::Node => ci::run_node(),
         Command::Bench(BenchCommand::Python(args)) => {
             bench_python::run(args.out.as_deref(), &args.args)
+        }
+        Command::Bench(BenchCommand::Node(args)) => {
+            bench_node::run(args.out.as_deref(), &args.args)
         }
         Command::Bench(command) => {
             let (name, default_report, args) = match command {
@@ -109,7 +126,7 @@ fn main() -> ExitCode {
                 BenchCommand::Lease(args) => ("lease", bench::DEFAULT_LEASE_REPORT, args),
                 BenchCommand::Aws(args) => ("aws", bench::DEFAULT_AWS_REPORT, args),
                 BenchCommand::Azure(args) => ("azure", bench::DEFAULT_AZURE_REPORT, args),
-                BenchCommand::Python(_) => unreachable!("matched above"),
+                BenchCommand::Python(_) | BenchCommand::Node(_) => unreachable!("matched above"),
             };
             bench::run(name, default_report, args.out.as_deref(), &args.args)
         }

@@ -52,6 +52,7 @@ pub fn for_ci() -> Vec<Requirement> {
             install: || apt_install(&["mariadb-server"]),
         },
         maturin(),
+        node(),
     ]
 }
 
@@ -60,6 +61,29 @@ pub fn for_ci() -> Vec<Requirement> {
 /// (pyenv's) are checked by the step itself: installing them is not ours to do.
 pub fn for_python() -> Vec<Requirement> {
     vec![openbao(), postgresql(), maturin()]
+}
+
+/// What `cargo xtask node` needs: Node and npm for the addon and its tests, and the
+/// services the tests start.
+pub fn for_node() -> Vec<Requirement> {
+    vec![openbao(), postgresql(), node()]
+}
+
+/// Node.js 20 or newer and npm (the package's build tools come from npm).
+fn node() -> Requirement {
+    Requirement {
+        name: "node",
+        check: || {
+            succeeds(tool(
+                "node",
+                [
+                    "-e",
+                    "process.exit(Number(process.versions.node.split('.')[0]) >= 20 ? 0 : 1)",
+                ],
+            )) && succeeds(tool("npm", ["--version"]))
+        },
+        install: || apt_install(&["nodejs", "npm"]),
+    }
 }
 
 fn openbao() -> Requirement {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ironsecrets::LeasedCredential;
-use ironsecrets_lease::{DynamicSource, LeaseConfig, LeaseEvent, LeaseManager, ManagedLease};
+use ironsecrets_lease::{
+    DynamicSource, EventStream, LeaseConfig, LeaseEvent, LeaseManager, ManagedLease,
+};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::sync::{Mutex, broadcast, watch};
+use tokio::sync::{Mutex, watch};
 
 use crate::client::{PyAsyncClient, PyClient};
 use crate::convert::{Seconds, duration};
@@ -83,7 +84,7 @@ impl PyLeaseManager {
 
     /// Every managed lease's events from now on.
     fn events(&self) -> PyResult<PyLeaseEvents> {
-        Ok(PyLeaseEvents::new(self.manager.get()?.subscribe(), None))
+        Ok(PyLeaseEvents::new(EventStream::all(self.manager.get()?)))
     }
 
     /// Stops every lease, revoking them when `revoke`.
@@ -194,11 +195,7 @@ impl PyManagedLease {
 
     /// This lease's events from now on; ends when it is stopped.
     fn events(&self) -> PyResult<PyLeaseEvents> {
-        let lease = self.lease.get()?;
-        Ok(PyLeaseEvents::new(
-            lease.subscribe(),
-            Some((lease.name().into(), lease.watch())),
-        ))
+        Ok(PyLeaseEvents::new(EventStream::of(self.lease.get()?)))
     }
 
     /// Issues a new credential now.
@@ -283,63 +280,10 @@ impl PyLeaseEvent {
     }
 }
 
-/// Where a stream of events comes from: every event, or one lease's until it stops.
-struct EventSource {
-    events: broadcast::Receiver<LeaseEvent>,
-    /// The lease's name and its credential channel, closed when it stops.
-    lease: Option<(Arc<str>, watch::Receiver<Arc<LeasedCredential>>)>,
-}
-
-impl EventSource {
-    fn wanted(&self, event: &LeaseEvent) -> bool {
-        self.lease
-            .as_ref()
-            .is_none_or(|(name, _)| event.name() == name.as_ref())
-    }
-
-    /// The next wanted event; `None` once the lease stopped (after its last events) or
-    /// the manager is gone.
-    async fn next(&mut self) -> Option<LeaseEvent> {
-        loop {
-            let received = {
-                let (events, lease) = (&mut self.events, &mut self.lease);
-                let stopped = async move {
-                    match lease {
-                        Some((_, credential)) => while credential.changed().await.is_ok() {},
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    received = events.recv() => Some(received),
-                    () = stopped => None,
-                }
-            };
-            match received {
-                None => return self.drain(),
-                Some(Ok(event)) if self.wanted(&event) => return Some(event),
-                Some(Ok(_) | Err(RecvError::Lagged(_))) => continue,
-                Some(Err(RecvError::Closed)) => return None,
-            }
-        }
-    }
-
-    /// What is still buffered once the lease stopped.
-    fn drain(&mut self) -> Option<LeaseEvent> {
-        loop {
-            match self.events.try_recv() {
-                Ok(event) if self.wanted(&event) => return Some(event),
-                Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
-                Err(_) => return None,
-            }
-        }
-    }
-}
-
 /// Events of a lease (or of every lease): an iterator and an async iterator.
 #[pyclass(frozen, name = "LeaseEvents", module = "ironsecrets")]
 pub struct PyLeaseEvents {
-    source: Arc<Mutex<EventSource>>,
+    source: Arc<Mutex<EventStream>>,
 }
 
 /// The end of an async event stream, as `StopAsyncIteration`.
@@ -359,12 +303,9 @@ impl<'py> IntoPyObject<'py> for AsyncNext {
 }
 
 impl PyLeaseEvents {
-    fn new(
-        events: broadcast::Receiver<LeaseEvent>,
-        lease: Option<(Arc<str>, watch::Receiver<Arc<LeasedCredential>>)>,
-    ) -> Self {
+    fn new(stream: EventStream) -> Self {
         PyLeaseEvents {
-            source: Arc::new(Mutex::new(EventSource { events, lease })),
+            source: Arc::new(Mutex::new(stream)),
         }
     }
 

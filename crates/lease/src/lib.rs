@@ -44,6 +44,7 @@
 
 mod config;
 mod dynamic;
+mod event_stream;
 mod events;
 #[cfg(test)]
 mod fake_source;
@@ -58,6 +59,7 @@ mod vault_token;
 
 pub use config::LeaseConfig;
 pub use dynamic::DynamicSource;
+pub use event_stream::EventStream;
 pub use events::LeaseEvent;
 pub use generations::{
     Drained, Generation, Generations, GenerationsConfig, RotationStats, Stale, Ticket,

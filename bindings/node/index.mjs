@@ -1,0 +1,36 @@
+// The ES module face of index.js (one addon instance for both).
+import ironsecrets from './index.js'
+
+export const {
+  version,
+  ERROR_KINDS,
+  OPERATIONS,
+  Client,
+  Transit,
+  Leases,
+  Credentials,
+  Vault,
+  SecretValue,
+  ManagedLease,
+  LeaseEvents,
+  Generations,
+  Ticket,
+  LeaseManager,
+  RotationPolicy,
+  CredentialRequest,
+  IronsecretsError,
+  NotFoundError,
+  AlreadyExistsError,
+  ConflictError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  InvalidInputError,
+  UnsupportedError,
+  UnavailableError,
+  RateLimitedError,
+  LeaseExpiredError,
+  IntegrityError,
+  ConfigError,
+  UnexpectedError,
+} = ironsecrets
+export default ironsecrets
