@@ -25,7 +25,7 @@ use crate::python::{exec, remove_dir};
 use crate::run::{self, Error, Result};
 
 /// What the addon step's banner shows.
-pub const ADDON_RUNS: &str = "npm ci && npx napi build --platform --release --strip --no-js --dts \
+pub const ADDON_RUNS: &str = "npm ci && npx napi build --platform --release --no-js --dts \
                               native.d.ts (in bindings/node)";
 
 /// What the test step's banner shows.
