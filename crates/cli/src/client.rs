@@ -18,6 +18,11 @@ impl Target {
         }
     }
 
+    /// The store URI given on the command line or in `IRONSECRETS_STORE`, if any.
+    pub fn given(&self) -> Option<String> {
+        self.uri.clone()
+    }
+
     /// The store URI.
     pub fn uri(&self) -> Result<String> {
         match &self.uri {
@@ -30,18 +35,14 @@ impl Target {
     /// store itself (`create=false`: a Config error pointing at `ironsecrets init`),
     /// rather than a new empty store made by accident.
     pub async fn open(&self) -> Result<Client> {
-        self.open_with("create", false).await
+        Client::open_existing(&self.uri()?).await
     }
 
     /// Creates a new local store; an existing file is AlreadyExists.
     pub async fn create(&self) -> Result<Client> {
-        self.open_with("create_new", true).await
-    }
-
-    async fn open_with(&self, local_option: &str, value: bool) -> Result<Client> {
         let uri = self.uri()?;
         let options = if is_local(&uri)? {
-            Options::new().with(local_option, value)
+            Options::new().with("create_new", true)
         } else {
             Options::new()
         };

@@ -12,6 +12,8 @@ pub const UNEXPECTED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// `status --check` found a secret past its rotation period.
 pub const ROTATION_EXPIRED: u8 = 20;
+/// `scan` found a secret value.
+pub const SECRETS_FOUND: u8 = 21;
 
 /// One row of the table.
 pub struct Row {
@@ -129,6 +131,11 @@ pub const TABLE: &[Row] = &[
         ROTATION_EXPIRED,
         "RotationExpired",
         "`status --check` found a secret past its rotation period",
+    ),
+    own(
+        SECRETS_FOUND,
+        "SecretsFound",
+        "`scan` found a stored secret's value (or its encoding) in the files",
     ),
 ];
 

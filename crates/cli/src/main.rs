@@ -10,6 +10,7 @@ mod error;
 mod exit_code;
 mod fs;
 mod input;
+mod mask;
 mod output;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use ironsecrets::Client;
+use ironsecrets::delivery::{Config, Resolver};
 
 use crate::client::Target;
 use crate::error::CliResult;
@@ -62,6 +64,11 @@ struct Cli {
     )]
     store: Option<String>,
 
+    /// Config file naming the stores isec:// references use (default: $IRONSECRETS_CONFIG,
+    /// else ./ironsecrets.toml when present)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +79,13 @@ enum Command {
     Init,
     #[command(flatten)]
     Store(StoreCommand),
+    /// Run a command with the isec:// references in its environment resolved and its
+    /// output masked
+    Run(commands::run::RunArgs),
+    /// Render templates with isec:// references to files (atomically, all or nothing)
+    Render(commands::render::RenderArgs),
+    /// Serve the Model Context Protocol on stdio for AI agents (no tool returns a value)
+    Mcp,
     /// Print a shell completion script
     #[command(
         after_long_help = "Example: ironsecrets completions bash > ~/.local/share/bash-completion/completions/ironsecrets"
@@ -115,6 +129,8 @@ enum StoreCommand {
     Export(ExportArgs),
     /// Import a bundle made by `export` (refuses if any path exists already)
     Import(ImportArgs),
+    /// Find the store's secret values in files or stdin (never printing them)
+    Scan(commands::scan::ScanArgs),
 }
 
 #[derive(Args)]
@@ -370,18 +386,27 @@ struct CompletionsArgs {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     match run(Cli::parse()).await {
-        Ok(()) => ExitCode::from(exit_code::SUCCESS),
+        Ok(code) => ExitCode::from(code),
         Err(err) => err.report(),
     }
 }
 
-async fn run(cli: Cli) -> CliResult {
+/// Runs the command; the exit code is 0 unless `run` mirrors its child's.
+async fn run(cli: Cli) -> CliResult<u8> {
     let target = Target::new(cli.store);
-    match cli.command {
+    let resolver = || -> CliResult<Resolver> {
+        Ok(Resolver::new(Config::discover(cli.config.as_deref())?)
+            .with_default_store(target.given()))
+    };
+    let done = match cli.command {
         Command::Init => commands::init::run(&target).await,
         Command::Completions(args) => commands::completions::run(args.shell),
         Command::Store(command) => dispatch(&target.open().await?, command).await,
-    }
+        Command::Run(args) => return commands::run::run(&resolver()?, args).await,
+        Command::Render(args) => commands::render::run(&resolver()?, args).await,
+        Command::Mcp => commands::mcp::run(resolver()?).await,
+    };
+    done.map(|()| exit_code::SUCCESS)
 }
 
 async fn dispatch(client: &Client, command: StoreCommand) -> CliResult {
@@ -402,6 +427,7 @@ async fn dispatch(client: &Client, command: StoreCommand) -> CliResult {
         StoreCommand::Role(command) => role::run(client, command).await,
         StoreCommand::Export(args) => bundle::export(client, args).await,
         StoreCommand::Import(args) => bundle::import(client, args).await,
+        StoreCommand::Scan(args) => commands::scan::run(client, args).await,
     }
 }
 

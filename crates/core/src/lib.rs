@@ -20,6 +20,7 @@ pub mod metadata_keys;
 mod operation;
 pub mod options;
 mod path;
+mod reference;
 mod registry;
 mod request;
 mod rotation;
@@ -38,6 +39,7 @@ pub use metadata::{MetadataUpdate, SecretMetadata, Version, VersionInfo, Version
 pub use operation::Operation;
 pub use options::{BackendOptions, Location, OptionValue, Options};
 pub use path::{MAX_PATH_LEN, validate_path, validate_prefix};
+pub use reference::{DynamicKind, REFERENCE_SCHEME, Reference, Source, is_reference};
 pub use registry::{BackendFuture, Registry, StoreUri};
 pub use request::{Request, Response};
 pub use rotation::{RotationPolicy, RotationStatus};

@@ -67,6 +67,20 @@ impl Client {
         Ok(Self::from_backend(registry().open_uri(uri, options).await?))
     }
 
+    /// Opens a store that must exist already: a local store file that is missing is a
+    /// Config error pointing at `ironsecrets init` rather than a new empty store.
+    pub async fn open_existing(uri: &str) -> Result<Self> {
+        #[allow(unused_mut)]
+        let mut options = Options::new();
+        #[cfg(feature = "local")]
+        if ironsecrets_core::StoreUri::parse(uri)?.scheme()
+            == <ironsecrets_local::LocalOptions as BackendOptions>::SCHEME
+        {
+            options = options.with("create", false);
+        }
+        Client::from_uri_with(uri, options).await
+    }
+
     /// Opens backend `scheme` (`local`, `vault`, `aws-sm`, ...) with key/value options
     /// (the form the bindings pass).
     pub async fn open(scheme: &str, options: Options) -> Result<Self> {

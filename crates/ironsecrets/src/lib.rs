@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod delivery;
 mod engines;
 #[cfg(feature = "local")]
 mod local_store;

@@ -1,0 +1,209 @@
+//! `ironsecrets.toml`: the stores references name, and the templates to render.
+//!
+//! ```toml
+//! default_store = "app"              # what isec:///path reads (else IRONSECRETS_STORE)
+//!
+//! [stores]
+//! app = "local:///var/lib/app/secrets.db"
+//! vault = "vault://127.0.0.1:8200?mount=secret"
+//!
+//! [[template]]
+//! source = "config.yaml.tmpl"       # relative paths are relative to this file
+//! destination = "config.yaml"
+//! perms = "0640"                    # default 0600
+//! backup = true                     # keep the previous file as config.yaml.bak
+//! ```
+//!
+//! Store URIs carry addresses and options only: credentials come from each backend's own
+//! environment (VAULT_TOKEN, AWS_*, IRONSECRETS_MASTER_KEY, ...).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ironsecrets_core::{Error, Result};
+use serde::Deserialize;
+
+/// The environment variable naming the config file.
+pub const CONFIG_ENV: &str = "IRONSECRETS_CONFIG";
+/// The config file looked for in the working directory.
+pub const CONFIG_FILE: &str = "ironsecrets.toml";
+
+/// The parsed config file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The store name `isec:///path` reads; the default store URI when absent.
+    pub default_store: Option<String>,
+    /// Store names to store URIs.
+    #[serde(default)]
+    pub stores: BTreeMap<String, String>,
+    /// Templates `render` writes.
+    #[serde(default, rename = "template")]
+    pub templates: Vec<TemplateSpec>,
+    /// The directory relative paths start from (the config file's).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// One `[[template]]`: a source rendered to a destination.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    /// The template file.
+    pub source: PathBuf,
+    /// The file written.
+    pub destination: PathBuf,
+    /// Octal file mode of the destination (default `0600`).
+    #[serde(default)]
+    pub perms: Option<String>,
+    /// Keep the previous destination as `<destination>.bak`.
+    #[serde(default)]
+    pub backup: bool,
+}
+
+impl TemplateSpec {
+    /// The destination's mode: `perms` parsed as octal, 0600 when not given.
+    pub fn mode(&self) -> Result<u32> {
+        match &self.perms {
+            None => Ok(0o600),
+            Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
+                .ok()
+                .filter(|mode| *mode <= 0o7777)
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "template {}: perms '{text}' is not an octal mode like \"0640\"",
+                        self.destination.display()
+                    ))
+                }),
+        }
+    }
+}
+
+impl Config {
+    /// Parses config text; `origin` names it in errors and gives the base directory.
+    pub fn parse(text: &str, origin: &Path) -> Result<Config> {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| format!("line {}: ", 1 + text[..span.start].matches('\n').count()))
+                .unwrap_or_default();
+            Error::config(format!(
+                "{}: {line}{}",
+                origin.display(),
+                e.message().trim_end()
+            ))
+        })?;
+        if let Some(name) = &config.default_store
+            && !config.stores.contains_key(name)
+        {
+            return Err(Error::config(format!(
+                "{}: default_store '{name}' is not in [stores]",
+                origin.display()
+            )));
+        }
+        config.base_dir = origin.parent().map(Path::to_path_buf).unwrap_or_default();
+        for template in &mut config.templates {
+            template.source = config.base_dir.join(&template.source);
+            template.destination = config.base_dir.join(&template.destination);
+        }
+        Ok(config)
+    }
+
+    /// Reads the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+        Config::parse(&text, path)
+    }
+
+    /// The config file `path` names, else `$IRONSECRETS_CONFIG`, else `./ironsecrets.toml`
+    /// if there is one, else an empty config (only the default store).
+    pub fn discover(path: Option<&Path>) -> Result<Config> {
+        if let Some(path) = path {
+            return Config::load(path);
+        }
+        if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+            return Config::load(Path::new(&path));
+        }
+        let local = Path::new(CONFIG_FILE);
+        if local.is_file() {
+            return Config::load(local);
+        }
+        Ok(Config::default())
+    }
+
+    /// The URI of the store a reference names (`None`: the default store), or a Config
+    /// error listing the names there are.
+    pub fn store_uri(&self, name: Option<&str>) -> Result<Option<&str>> {
+        let Some(name) = name.or(self.default_store.as_deref()) else {
+            return Ok(None);
+        };
+        self.stores
+            .get(name)
+            .map(|uri| Some(uri.as_str()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
+                Error::config(format!(
+                    "no store named '{name}' in the config file (stores: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stores_and_templates_relative_to_the_file() {
+        let config = Config::parse(
+            "default_store = \"a\"\n[stores]\na = \"local:///x.db\"\n\
+             [[template]]\nsource = \"t.tmpl\"\ndestination = \"out/t\"\nperms = \"0640\"\n",
+            Path::new("/etc/app/ironsecrets.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.store_uri(None).unwrap(), Some("local:///x.db"));
+        assert_eq!(config.templates[0].source, Path::new("/etc/app/t.tmpl"));
+        assert_eq!(config.templates[0].mode().unwrap(), 0o640);
+        let err = config.store_uri(Some("b")).unwrap_err();
+        assert!(
+            err.message().contains("no store named 'b'") && err.message().contains("stores: a")
+        );
+    }
+
+    #[test]
+    fn mistakes_are_config_errors_naming_the_file() {
+        for (text, says) in [
+            ("stores = 1", "line 1: invalid type"),
+            ("[stores]\na = \"x\"\n[extra]\n", "unknown field `extra`"),
+            (
+                "default_store = \"b\"\n",
+                "default_store 'b' is not in [stores]",
+            ),
+        ] {
+            let err = Config::parse(text, Path::new("c.toml")).unwrap_err();
+            assert_eq!(err.kind(), ironsecrets_core::ErrorKind::Config);
+            assert!(
+                err.message().starts_with("c.toml: ") && err.message().contains(says),
+                "{err}"
+            );
+        }
+        let spec = TemplateSpec {
+            source: "a".into(),
+            destination: "b".into(),
+            perms: Some("rw".into()),
+            backup: false,
+        };
+        assert!(
+            spec.mode()
+                .unwrap_err()
+                .message()
+                .contains("not an octal mode")
+        );
+    }
+}
