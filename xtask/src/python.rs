@@ -49,8 +49,9 @@ const WHEELS_ENV: &str = "IRONSECRETS_XTASK_WHEELS";
 const TESTS_ENV: &str = "IRONSECRETS_XTASK_PYTHON_TESTS";
 
 /// What the wheel step's banner shows.
-pub const WHEEL_RUNS: &str = "python3 -m maturin build --release -m bindings/python/Cargo.toml \
-                              --out <target>/wheels --interpreter python3";
+pub const WHEEL_RUNS: &str = "python3 -m maturin build --release --target <host> -m \
+                              bindings/python/Cargo.toml --out <target>/wheels --interpreter \
+                              python3";
 
 /// What the test step's banner shows.
 pub const TESTS_RUNS: &str = "fresh venvs for CPython 3.9, 3.11 and 3.13 with the wheel: pytest \
@@ -76,7 +77,8 @@ pub fn wheel() -> Result {
     }
     let mut command = Command::new("python3");
     command
-        .args(["-m", "maturin", "build", "--release"])
+        .args(["-m", "maturin", "build", "--release", "--target"])
+        .arg(run::host_triple()?)
         .args(["-m", "bindings/python/Cargo.toml", "--out"])
         .arg(&wheels)
         .args(["--interpreter", "python3"])

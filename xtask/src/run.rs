@@ -84,6 +84,20 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// The host's target triple (`rustc -vV`). The wheel is built for it explicitly because
+/// `napi build` does so too: both then share `<target>/<triple>/release`.
+pub fn host_triple() -> Result<String> {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| Error::new(format!("rustc -vV: {e}")))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| Error::new("rustc -vV printed no host triple"))
+}
+
 /// How a command line reads, for banners and error messages.
 pub fn display(command: &Command) -> String {
     let mut text = command.get_program().to_string_lossy().into_owned();
