@@ -160,6 +160,14 @@ impl<'a> Masker<'a> {
     }
 }
 
+/// `bytes` with every value replaced, as text: for whole outputs and messages.
+pub fn redact(patterns: &Patterns, bytes: &[u8]) -> String {
+    let mut masker = Masker::new(patterns);
+    let mut out = masker.feed(bytes);
+    out.extend(masker.finish());
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::run::{patterns, resolve_environment, scrub};
 use crate::error::CliResult;
-use crate::mask::Masker;
+use crate::mask::redact;
 
 /// Serves MCP on stdin/stdout until the client closes it.
 pub async fn run(resolver: Resolver) -> CliResult {
@@ -224,12 +224,7 @@ impl Server {
             Ok(Ok(output)) => output,
         };
         let patterns = patterns(&resolved.values);
-        let masked = |bytes: &[u8]| {
-            let mut masker = Masker::new(&patterns);
-            let mut out = masker.feed(bytes);
-            out.extend(masker.finish());
-            String::from_utf8_lossy(&out).into_owned()
-        };
+        let masked = |bytes: &[u8]| redact(&patterns, bytes);
         answer(json!({
             "exit_code": output.status.code(),
             "stdout": masked(&output.stdout),

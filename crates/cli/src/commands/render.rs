@@ -18,6 +18,7 @@ use minijinja::{Environment, ErrorKind as TemplateErrorKind, UndefinedBehavior, 
 
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
+use crate::mask::{Patterns, redact};
 
 /// `render` arguments.
 #[derive(Args)]
@@ -139,18 +140,13 @@ fn render_error(path: &Path, err: &minijinja::Error) -> Error {
     if let Some(line) = err.line() {
         message.push_str(&format!(":{line}"));
     }
-    let detail = err
-        .detail()
-        .map(str::to_owned)
-        .unwrap_or_else(|| err.kind().to_string());
-    message.push_str(&format!(": {detail}"));
+    // minijinja's kind ("syntax error", "undefined value") leads; its detail follows.
+    message.push_str(&format!(": {}", err.kind()));
+    if let Some(detail) = err.detail() {
+        message.push_str(&format!(": {detail}"));
+    }
     match err.kind() {
-        TemplateErrorKind::SyntaxError => {
-            Error::invalid_input(format!("{message} (template syntax)"))
-        }
-        TemplateErrorKind::UndefinedError => {
-            Error::not_found(format!("{message} (undefined value)"))
-        }
+        TemplateErrorKind::UndefinedError => Error::not_found(message),
         _ => Error::invalid_input(message),
     }
 }
@@ -195,6 +191,12 @@ async fn render(resolver: &Resolver, path: &Path, source: &str) -> CliResult<Str
         })?;
         values.insert(reference, Value::from(text));
     }
+    // A template error may quote what a filter was given: mask the values in it.
+    let (patterns, _) = Patterns::new(
+        resolved
+            .values()
+            .map(|(reference, value)| (reference.to_string(), value.expose())),
+    );
     let env = environment(false, move |text: &str| {
         let reference = parse_reference(text)?;
         values.get(&reference).cloned().ok_or_else(|| {
@@ -205,5 +207,8 @@ async fn render(resolver: &Resolver, path: &Path, source: &str) -> CliResult<Str
         })
     });
     env.render_named_str(&path.display().to_string(), source, ())
-        .map_err(|e| render_error(path, &e).into())
+        .map_err(|e| {
+            let err = render_error(path, &e);
+            Error::new(err.kind(), redact(&patterns, err.message().as_bytes())).into()
+        })
 }

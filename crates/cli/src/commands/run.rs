@@ -197,10 +197,9 @@ fn dotenv_error(file: &str, text: &str, index: usize, err: dotenvy::Error) -> St
                 );
             format!("{file}: {number} is not NAME=value in dotenv syntax")
         }
-        other => format!(
-            "{file}: {}",
-            other.to_string().lines().next().unwrap_or("unreadable")
-        ),
+        dotenvy::Error::Io(err) => format!("{file}: {err}"),
+        // Other errors (a `${VAR}` that is not Unicode, ...) quote the value: say less.
+        _ => format!("{file}: a value cannot be read as dotenv text"),
     }
 }
 

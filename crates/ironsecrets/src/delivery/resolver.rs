@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ironsecrets_core::{
-    CredentialRequest, DynamicKind, Error, Lease, Reference, Result, SecretMap, SecretValue, Source,
+    CredentialRequest, DynamicKind, Error, Reference, Result, SecretMap, SecretValue, Source,
 };
 
 use super::Config;
@@ -19,11 +19,10 @@ pub struct Resolver {
     reads: tokio::sync::Mutex<HashMap<Reference, Arc<Read>>>,
 }
 
-/// The values of a set of references, and the leases their dynamic credentials hold.
+/// The values of a set of references.
 #[derive(Default)]
 pub struct Resolved {
     values: HashMap<Reference, SecretValue>,
-    leases: Vec<(Reference, Lease)>,
 }
 
 impl Resolved {
@@ -32,14 +31,9 @@ impl Resolved {
         self.values.get(reference)
     }
 
-    /// Every resolved value, for masking and scanning.
+    /// Every resolved value with its reference, for masking.
     pub fn values(&self) -> impl Iterator<Item = (&Reference, &SecretValue)> {
         self.values.iter()
-    }
-
-    /// The leases issued for dynamic references, by reference key.
-    pub fn leases(&self) -> &[(Reference, Lease)] {
-        &self.leases
     }
 }
 
@@ -101,10 +95,7 @@ impl Resolver {
                 continue;
             }
             let key = reference.key();
-            let (read, new) = self.read_once(&key).await?;
-            if let (true, Read::Leased(_, lease)) = (new, read.as_ref()) {
-                resolved.leases.push((key, lease.clone()));
-            }
+            let read = self.read_once(&key).await?;
             resolved
                 .values
                 .insert(reference.clone(), read.field(reference)?);
@@ -114,19 +105,19 @@ impl Resolver {
 
     /// Resolves one reference.
     pub async fn resolve_one(&self, reference: &Reference) -> Result<SecretValue> {
-        self.read_once(&reference.key()).await?.0.field(reference)
+        self.read_once(&reference.key()).await?.field(reference)
     }
 
-    /// The read of `key`, made now (`true`) or earlier (`false`). The lock is held across
-    /// the read so two callers of one dynamic key never issue two leases.
-    async fn read_once(&self, key: &Reference) -> Result<(Arc<Read>, bool)> {
+    /// The read of `key`, made on first use. The lock is held across the read so two
+    /// callers of one dynamic key never issue two leases.
+    async fn read_once(&self, key: &Reference) -> Result<Arc<Read>> {
         let mut reads = self.reads.lock().await;
         if let Some(read) = reads.get(key) {
-            return Ok((Arc::clone(read), false));
+            return Ok(Arc::clone(read));
         }
         let read = Arc::new(self.read(key).await.map_err(|e| in_reference(e, key))?);
         reads.insert(key.clone(), Arc::clone(&read));
-        Ok((read, true))
+        Ok(read)
     }
 
     async fn read(&self, key: &Reference) -> Result<Read> {
@@ -151,7 +142,7 @@ impl Resolver {
                     },
                 };
                 let credential = client.credentials().issue(request).await?;
-                Ok(Read::Leased(credential.data, credential.lease))
+                Ok(Read::Leased(credential.data))
             }
         }
     }
@@ -160,7 +151,7 @@ impl Resolver {
 /// What one reference key read.
 enum Read {
     Stored(SecretValue),
-    Leased(SecretMap, Lease),
+    Leased(SecretMap),
 }
 
 impl Read {
@@ -173,7 +164,7 @@ impl Read {
                     "{reference}: the secret is not a key/value secret, so it has no #field"
                 ))
             })?,
-            (Read::Leased(fields, _), _) => fields.clone(),
+            (Read::Leased(fields), _) => fields.clone(),
         };
         let names = || fields.keys().collect::<Vec<_>>().join(", ");
         let Some(field) = reference.field() else {
