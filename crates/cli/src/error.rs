@@ -47,6 +47,12 @@ impl CliError {
     }
 }
 
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message.replace(['\n', '\r'], " "))
+    }
+}
+
 impl From<Error> for CliError {
     fn from(err: Error) -> Self {
         let hints = hints_for(&err);

@@ -4,6 +4,7 @@
 //! Only `get` and `transit decrypt` ever print a secret value; every other command
 //! prints paths, versions, metadata or ciphertexts.
 
+mod child_output;
 mod client;
 mod commands;
 mod error;
@@ -84,6 +85,9 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Render templates with isec:// references to files (atomically, all or nothing)
     Render(commands::render::RenderArgs),
+    /// Keep templates and a process's environment current: leases renewed, stored
+    /// secrets polled, the process restarted on change (Vault Agent over every backend)
+    Agent(commands::agent::AgentArgs),
     /// Serve the Model Context Protocol on stdio for AI agents (no tool returns a value)
     Mcp,
     /// Print a shell completion script
@@ -404,6 +408,9 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Store(command) => dispatch(&target.open().await?, command).await,
         Command::Run(args) => return commands::run::run(&resolver()?, args).await,
         Command::Render(args) => commands::render::run(&resolver()?, args).await,
+        Command::Agent(args) => {
+            return commands::agent::run(cli.config.as_deref(), target.given(), args).await;
+        }
         Command::Mcp => commands::mcp::run(resolver()?).await,
     };
     done.map(|()| exit_code::SUCCESS)

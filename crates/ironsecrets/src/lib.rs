@@ -37,6 +37,8 @@ pub use ironsecrets_azure as azure;
 pub use ironsecrets_core::*;
 #[cfg(feature = "gcp")]
 pub use ironsecrets_gcp as gcp;
+/// Lease renewal and rotation: the manager [`delivery::Watcher`] holds credentials with.
+pub use ironsecrets_lease as lease;
 #[cfg(feature = "local")]
 pub use ironsecrets_local as local;
 #[cfg(feature = "vault")]

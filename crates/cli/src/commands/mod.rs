@@ -1,7 +1,8 @@
 //! The commands, grouped by what they work on. Each takes the opened client (or, for
-//! `run` and `render`, the reference resolver) and its parsed arguments and prints
+//! `run`, `render` and `mcp`, the reference resolver; for `agent`, the config file) and its parsed arguments and prints
 //! through [`crate::output`].
 
+pub mod agent;
 pub mod audit;
 pub mod bundle;
 pub mod completions;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Args;
-use ironsecrets::delivery::{Resolver, TemplateSpec};
+use ironsecrets::delivery::{Resolved, Resolver, TemplateSpec};
 use ironsecrets::{Error, Reference};
 use minijinja::{Environment, ErrorKind as TemplateErrorKind, UndefinedBehavior, Value};
 
@@ -50,10 +50,8 @@ pub struct RenderArgs {
 pub async fn run(resolver: &Resolver, args: RenderArgs) -> CliResult {
     let specs = match (&args.template, &args.out) {
         (Some(source), Some(destination)) => vec![TemplateSpec {
-            source: source.clone(),
-            destination: destination.clone(),
             perms: args.perms.clone(),
-            backup: false,
+            ..TemplateSpec::new(source, destination)
         }],
         _ => resolver.config().templates.clone(),
     };
@@ -98,7 +96,8 @@ pub async fn run(resolver: &Resolver, args: RenderArgs) -> CliResult {
     Ok(())
 }
 
-fn read_source(path: &Path) -> CliResult<String> {
+/// A template file's text.
+pub fn read_source(path: &Path) -> CliResult<String> {
     std::fs::read_to_string(path).map_err(|e| io_error(e, &path.display().to_string()).into())
 }
 
@@ -158,7 +157,7 @@ fn parse_reference(text: &str) -> Result<Reference, minijinja::Error> {
 /// The references a template uses, in order of first use, found by rendering it with a
 /// stand-in for every value (nothing is read). Syntax errors and bad references show
 /// here, before any store is asked.
-fn references(path: &Path, source: &str) -> CliResult<Vec<Reference>> {
+pub fn references(path: &Path, source: &str) -> CliResult<Vec<Reference>> {
     let found = Arc::new(Mutex::new(Vec::<Reference>::new()));
     let collect = Arc::clone(&found);
     let env = environment(true, move |text: &str| {
@@ -180,16 +179,27 @@ fn references(path: &Path, source: &str) -> CliResult<Vec<Reference>> {
 async fn render(resolver: &Resolver, path: &Path, source: &str) -> CliResult<String> {
     let references = references(path, source)?;
     let resolved = resolver.resolve(&references).await?;
+    fill(path, source, &references, &resolved)
+}
+
+/// Renders a template whose `references` are `resolved`. A template error is masked
+/// against the values.
+pub fn fill(
+    path: &Path,
+    source: &str,
+    references: &[Reference],
+    resolved: &Resolved,
+) -> CliResult<String> {
     let mut values = HashMap::new();
     for reference in references {
-        let value = resolved.get(&reference).expect("resolved");
+        let value = resolved.get(reference).expect("resolved");
         let text = value.expose_str().map_err(|_| {
             Error::invalid_input(format!(
                 "{}: {reference}: the value is not UTF-8 text; a template cannot hold it",
                 path.display()
             ))
         })?;
-        values.insert(reference, Value::from(text));
+        values.insert(reference.clone(), Value::from(text));
     }
     // A template error may quote what a filter was given: mask the values in it.
     let (patterns, _) = Patterns::new(

@@ -2,7 +2,7 @@
 //! resolved, its output masked, signals forwarded and its exit code mirrored.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -14,11 +14,14 @@ use ironsecrets::delivery::Resolver;
 use ironsecrets::{Error, Reference, SecretValue, is_reference};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::signal::unix::{SignalKind, signal};
+use std::sync::Arc;
 
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use crate::child_output::{Output, Reader, drain};
 use crate::error::{CliResult, io_error};
-use crate::mask::{Masker, Patterns};
+use crate::mask::Patterns;
 
 /// `run` arguments.
 #[derive(Args)]
@@ -97,7 +100,7 @@ pub async fn run(resolver: &Resolver, args: RunArgs) -> CliResult<u8> {
         return Err(io_error(err, &args.command[0].to_string_lossy()).into());
     }
     let patterns = patterns(&resolved.values);
-    supervise(command, &patterns, &args.command[0]).await
+    supervise(command, patterns, &args.command[0]).await
 }
 
 /// An environment with its references replaced by their values.
@@ -228,11 +231,11 @@ fn is_credential(name: &OsStr, allowed: &[String]) -> bool {
 /// signals, and returns its exit code once its output is drained.
 async fn supervise(
     mut command: std::process::Command,
-    patterns: &Patterns,
+    patterns: Patterns,
     program: &OsStr,
 ) -> CliResult<u8> {
     let terminal = std::io::stdout().is_terminal();
-    let mut readers: Vec<(Box<dyn AsyncRead + Unpin + Send>, Output)> = Vec::new();
+    let mut readers: Vec<Reader> = Vec::new();
     let mut resizable = None;
     let mut command = if terminal {
         let pty = nix::pty::openpty(window_size().as_ref(), None)
@@ -277,6 +280,7 @@ async fn supervise(
             sig,
         ));
     }
+    let (_patterns, patterns) = watch::channel(Arc::new(patterns));
     let drained = drain(readers, patterns);
     tokio::pin!(drained);
     let mut output_done = false;
@@ -300,52 +304,6 @@ async fn supervise(
         (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
         (None, None) => crate::exit_code::UNEXPECTED,
     })
-}
-
-/// Where a child's stream is copied to.
-#[derive(Clone, Copy)]
-enum Output {
-    Stdout,
-    Stderr,
-}
-
-/// Copies every stream through its own masker until each ends.
-async fn drain(readers: Vec<(Box<dyn AsyncRead + Unpin + Send>, Output)>, patterns: &Patterns) {
-    let mut readers = readers.into_iter();
-    let (first, second) = (readers.next(), readers.next());
-    tokio::join!(pump(first, patterns), pump(second, patterns));
-}
-
-/// Copies one stream, masked. A pty master reports the end as EIO once the child and
-/// everything it started have closed the terminal.
-async fn pump(reader: Option<(Box<dyn AsyncRead + Unpin + Send>, Output)>, patterns: &Patterns) {
-    let Some((mut reader, output)) = reader else {
-        return;
-    };
-    let mut masker = Masker::new(patterns);
-    let mut buffer = vec![0u8; 16 * 1024];
-    loop {
-        let n = match reader.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        write(output, &masker.feed(&buffer[..n]));
-    }
-    write(output, &masker.finish());
-}
-
-fn write(output: Output, bytes: &[u8]) {
-    if bytes.is_empty() {
-        return;
-    }
-    // A closed stdout (`| head`) is the reader's choice; the child keeps running.
-    let _ = match output {
-        Output::Stdout => std::io::stdout()
-            .lock()
-            .write_all(bytes)
-            .and_then(|()| std::io::stdout().flush()),
-        Output::Stderr => std::io::stderr().lock().write_all(bytes),
-    };
 }
 
 /// The next forwarded signal that arrives.

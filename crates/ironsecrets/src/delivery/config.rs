@@ -12,16 +12,27 @@
 //! destination = "config.yaml"
 //! perms = "0640"                    # default 0600
 //! backup = true                     # keep the previous file as config.yaml.bak
+//! command = ["systemctl", "reload", "app"]   # the agent runs it when the file changes
+//! command_timeout = "30s"
 //! ```
+//!
+//! The agent also reads `[auth.<store>]` ([`AuthSpec`]), `[agent]` ([`AgentSpec`]) and
+//! `[exec]` ([`ExecSpec`]).
 //!
 //! Store URIs carry addresses and options only: credentials come from each backend's own
 //! environment (VAULT_TOKEN, AWS_*, IRONSECRETS_MASTER_KEY, ...).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ironsecrets_core::{Error, Result};
 use serde::Deserialize;
+
+#[cfg(feature = "vault")]
+use super::AuthSpec;
+use super::agent_spec::duration;
+use super::{AgentSpec, ExecSpec};
 
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "IRONSECRETS_CONFIG";
@@ -40,6 +51,16 @@ pub struct Config {
     /// Templates `render` writes.
     #[serde(default, rename = "template")]
     pub templates: Vec<TemplateSpec>,
+    /// Auto-auth per store name (the agent logs in with it).
+    #[cfg(feature = "vault")]
+    #[serde(default)]
+    pub auth: BTreeMap<String, AuthSpec>,
+    /// The agent's polling.
+    #[serde(default)]
+    pub agent: AgentSpec,
+    /// The process the agent supervises.
+    #[serde(default)]
+    pub exec: Option<ExecSpec>,
     /// The directory relative paths start from (the config file's).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -59,6 +80,30 @@ pub struct TemplateSpec {
     /// Keep the previous destination as `<destination>.bak`.
     #[serde(default)]
     pub backup: bool,
+    /// A command the agent runs each time it writes a changed file.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// How long `command` may run before it is killed (default 30 s).
+    #[serde(default = "thirty_seconds", deserialize_with = "duration")]
+    pub command_timeout: Duration,
+}
+
+impl TemplateSpec {
+    /// A template rendered from `source` to `destination` with the defaults.
+    pub fn new(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
+        TemplateSpec {
+            source: source.into(),
+            destination: destination.into(),
+            perms: None,
+            backup: false,
+            command: None,
+            command_timeout: thirty_seconds(),
+        }
+    }
+}
+
+fn thirty_seconds() -> Duration {
+    Duration::from_secs(30)
 }
 
 impl TemplateSpec {
@@ -105,6 +150,28 @@ impl Config {
         for template in &mut config.templates {
             template.source = config.base_dir.join(&template.source);
             template.destination = config.base_dir.join(&template.destination);
+        }
+        #[cfg(feature = "vault")]
+        {
+            if let Some(name) = config.auth.keys().find(|n| !config.stores.contains_key(*n)) {
+                return Err(Error::config(format!(
+                    "{}: [auth.{name}] names no store in [stores]",
+                    origin.display()
+                )));
+            }
+            let base = config.base_dir.clone();
+            config.auth = std::mem::take(&mut config.auth)
+                .into_iter()
+                .map(|(name, spec)| (name, spec.relative_to(&base)))
+                .collect();
+        }
+        if let Some(exec) = &config.exec
+            && exec.command.is_empty()
+        {
+            return Err(Error::config(format!(
+                "{}: [exec] command is empty",
+                origin.display()
+            )));
         }
         Ok(config)
     }
@@ -177,6 +244,38 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_agent_tables() {
+        let config = Config::parse(
+            "[stores]\nvault = \"vault://v\"\n\
+             [auth.vault]\nmethod = \"approle\"\nrole_id_file = \"r\"\nsecret_id_file = \"/s\"\n\
+             [agent]\npoll_interval = \"30s\"\n[agent.poll]\n\"isec://vault/a\" = \"1m 30s\"\n\
+             [[template]]\nsource = \"t\"\ndestination = \"d\"\ncommand = [\"true\"]\n\
+             [exec]\ncommand = [\"app\"]\nrestart = \"signal\"\n[exec.env]\nA = \"isec://vault/a\"\n",
+            Path::new("/etc/app/ironsecrets.toml"),
+        )
+        .unwrap();
+        let AuthSpec::Approle {
+            role_id_file,
+            secret_id_file,
+            ..
+        } = &config.auth["vault"]
+        else {
+            panic!("approle")
+        };
+        assert_eq!(role_id_file, Path::new("/etc/app/r"));
+        assert_eq!(secret_id_file, Path::new("/s"));
+        assert_eq!(config.agent.poll_interval, Duration::from_secs(30));
+        assert_eq!(config.agent.poll["isec://vault/a"], Duration::from_secs(90));
+        assert_eq!(config.templates[0].command_timeout, Duration::from_secs(30));
+        let exec = config.exec.unwrap();
+        assert_eq!(exec.restart, crate::delivery::Restart::Signal);
+        assert_eq!(
+            (exec.stop_signal.as_str(), exec.kill_timeout, exec.debounce),
+            ("SIGTERM", Duration::from_secs(30), Duration::from_secs(2))
+        );
+    }
+
+    #[test]
     fn mistakes_are_config_errors_naming_the_file() {
         for (text, says) in [
             ("stores = 1", "line 1: invalid type"),
@@ -184,6 +283,23 @@ mod tests {
             (
                 "default_store = \"b\"\n",
                 "default_store 'b' is not in [stores]",
+            ),
+            (
+                "[auth.v]\nmethod = \"token_file\"\ntoken_file = \"t\"\n",
+                "[auth.v] names no store in [stores]",
+            ),
+            (
+                "[stores]\nv = \"vault://v\"\n[auth.v]\nmethod = \"ldap\"\n",
+                "unknown variant `ldap`",
+            ),
+            ("[exec]\ncommand = []\n", "[exec] command is empty"),
+            (
+                "[exec]\ncommand = [\"a\"]\nrestart = \"often\"\n",
+                "unknown variant",
+            ),
+            (
+                "[agent]\npoll_interval = \"0s\"\n",
+                "the duration '0s' is zero",
             ),
         ] {
             let err = Config::parse(text, Path::new("c.toml")).unwrap_err();
@@ -194,10 +310,8 @@ mod tests {
             );
         }
         let spec = TemplateSpec {
-            source: "a".into(),
-            destination: "b".into(),
             perms: Some("rw".into()),
-            backup: false,
+            ..TemplateSpec::new("a", "b")
         };
         assert!(
             spec.mode()

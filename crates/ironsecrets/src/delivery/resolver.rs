@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use ironsecrets_core::{
-    CredentialRequest, DynamicKind, Error, Reference, Result, SecretMap, SecretValue, Source,
-};
+use ironsecrets_core::{Reference, Result, SecretValue, Source};
 
 use super::Config;
+use super::read::{Read, credential_request, in_reference};
 use crate::Client;
 
 /// Opens the stores a config file names, on first use, and resolves references.
@@ -22,7 +21,7 @@ pub struct Resolver {
 /// The values of a set of references.
 #[derive(Default)]
 pub struct Resolved {
-    values: HashMap<Reference, SecretValue>,
+    pub(super) values: HashMap<Reference, SecretValue>,
 }
 
 impl Resolved {
@@ -63,23 +62,41 @@ impl Resolver {
 
     /// The client of a named store (`None`: the default store), opened once.
     pub async fn client(&self, store: Option<&str>) -> Result<Client> {
-        let key = store.map(str::to_owned);
+        let key = self.client_key(store);
         if let Some(client) = self.clients.lock().expect("clients").get(&key) {
             return Ok(client.clone());
         }
-        let uri = match (store, &self.default_uri) {
-            (None, Some(uri)) => uri.clone(),
-            _ => match self.config.store_uri(store)? {
-                Some(uri) => uri.to_owned(),
-                None => crate::default_store_uri()?,
-            },
-        };
-        let client = Client::open_existing(&uri).await?;
-        self.clients
-            .lock()
-            .expect("clients")
-            .insert(key, client.clone());
+        let client = Client::open_existing(&self.store_uri(store)?).await?;
+        self.set_client(store, client.clone());
         Ok(client)
+    }
+
+    /// Uses `client` for a named store (`None`: the default store) from now on, e.g.
+    /// one opened with credentials of its own.
+    pub fn set_client(&self, store: Option<&str>, client: Client) {
+        let key = self.client_key(store);
+        self.clients.lock().expect("clients").insert(key, client);
+    }
+
+    /// The URI of a named store (`None`: the default store).
+    pub fn store_uri(&self, store: Option<&str>) -> Result<String> {
+        match (store, &self.default_uri) {
+            (None, Some(uri)) => Ok(uri.clone()),
+            _ => match self.config.store_uri(store)? {
+                Some(uri) => Ok(uri.to_owned()),
+                None => crate::default_store_uri(),
+            },
+        }
+    }
+
+    /// The default store goes by its config name, so `isec:///x` and
+    /// `isec://<default_store>/x` share a client.
+    fn client_key(&self, store: Option<&str>) -> Option<String> {
+        match store {
+            Some(name) => Some(name.to_owned()),
+            None if self.default_uri.is_none() => self.config.default_store.clone(),
+            None => None,
+        }
     }
 
     /// Resolves every reference: each distinct key is read (or issued) once per
@@ -128,61 +145,10 @@ impl Resolver {
                 Ok(Read::Stored(secret.value))
             }
             Source::Dynamic(kind) => {
-                let (mount, role) = key.mount_and_role().expect("checked by the parser");
-                let (mount, role) = (mount.to_owned(), role.to_owned());
-                let request = match kind {
-                    DynamicKind::Database => CredentialRequest::Database { mount, role },
-                    DynamicKind::DatabaseStatic => {
-                        CredentialRequest::DatabaseStatic { mount, role }
-                    }
-                    DynamicKind::Cloud => CredentialRequest::Cloud {
-                        mount,
-                        role,
-                        ttl: None,
-                    },
-                };
+                let request = credential_request(key, kind);
                 let credential = client.credentials().issue(request).await?;
                 Ok(Read::Leased(credential.data))
             }
         }
     }
-}
-
-/// What one reference key read.
-enum Read {
-    Stored(SecretValue),
-    Leased(SecretMap),
-}
-
-impl Read {
-    /// The value `reference` asks for: the whole secret, or one of its fields.
-    fn field(&self, reference: &Reference) -> Result<SecretValue> {
-        let fields = match (self, reference.field()) {
-            (Read::Stored(value), None) => return Ok(value.clone()),
-            (Read::Stored(value), Some(_)) => SecretMap::from_value(value).map_err(|_| {
-                Error::invalid_input(format!(
-                    "{reference}: the secret is not a key/value secret, so it has no #field"
-                ))
-            })?,
-            (Read::Leased(fields), _) => fields.clone(),
-        };
-        let names = || fields.keys().collect::<Vec<_>>().join(", ");
-        let Some(field) = reference.field() else {
-            return Err(Error::invalid_input(format!(
-                "{reference}: a dynamic credential has several fields; name one with #field ({})",
-                names()
-            )));
-        };
-        fields.get(field).cloned().ok_or_else(|| {
-            Error::not_found(format!(
-                "{reference}: no field '{field}' (fields: {})",
-                names()
-            ))
-        })
-    }
-}
-
-/// `err` with the reference it came from in front of its message.
-fn in_reference(err: Error, reference: &Reference) -> Error {
-    Error::new(err.kind(), format!("{reference}: {err}"))
 }

@@ -1,5 +1,8 @@
-//! `run`, `render` and `scan` through the built binary: on a local store, on a real
-//! OpenBao with PostgreSQL dynamic credentials, and on moto's Secrets Manager.
+//! `run`, `render`, `scan`, `mcp` and `agent` through the built binary: on a local
+//! store, on a real OpenBao with PostgreSQL dynamic credentials, and on moto's Secrets
+//! Manager.
+
+mod agent;
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -566,11 +569,12 @@ impl VaultSetup {
         command
     }
 
-    fn leases(&self) -> usize {
+    /// How many leases role `role` of `database/` holds.
+    fn leases(&self, role: &str) -> usize {
         let out = self.bao.bao(&[
             "list",
             "-format=json",
-            "sys/leases/lookup/database/creds/app",
+            &format!("sys/leases/lookup/database/creds/{role}"),
         ]);
         serde_json::from_slice::<Vec<String>>(&out.stdout).map_or(0, |ids| ids.len())
     }
@@ -603,7 +607,11 @@ fn dynamic_database_credentials_come_from_one_lease_per_reference_key() {
         panic!("{written}")
     };
     assert_eq!((old, token), ("v1-pass", "none"));
-    assert_eq!(vault.leases(), 1, "one lease for #username and #password");
+    assert_eq!(
+        vault.leases("app"),
+        1,
+        "one lease for #username and #password"
+    );
     // The pair is a working login: they came from the same credential.
     let who = vault
         .pg
@@ -632,7 +640,7 @@ fn dynamic_database_credentials_come_from_one_lease_per_reference_key() {
         panic!("{rendered}")
     };
     assert_eq!(current, "v2-pass");
-    assert_eq!(vault.leases(), 2);
+    assert_eq!(vault.leases("app"), 2);
     assert!(
         vault
             .pg

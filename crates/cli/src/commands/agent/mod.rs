@@ -1,0 +1,421 @@
+//! `ironsecrets agent`: Vault Agent's job over every backend. Renders the config file's
+//! templates and keeps them current, supervises one process with a rendered
+//! environment, holds the leases of dynamic credentials (renewed, re-issued before their
+//! max ttl, never re-issued because a template or the config was reloaded), and reads
+//! stored secrets again on a jittered interval. A file is rewritten, its command run and
+//! the process restarted only when the rendered bytes changed.
+//!
+//! - `plan`: the templates and environment of one config file;
+//! - `child`: the supervised process and template commands.
+
+mod child;
+mod plan;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use ironsecrets::delivery::{
+    Config, ExecSpec, Poll, Resolved, Resolver, Restart, WatchEvent, Watcher,
+};
+use ironsecrets::lease::LeaseConfig;
+use ironsecrets::{Error, Reference, SecretValue};
+use nix::sys::signal::Signal;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+use self::child::{Child, run_command};
+use self::plan::{Plan, Template};
+use crate::error::{CliResult, io_error};
+use crate::fs::write_atomic;
+use crate::mask::Patterns;
+
+/// `agent` arguments.
+#[derive(Args)]
+#[command(after_long_help = "\
+Reads ironsecrets.toml: every [[template]] is rendered and kept current (its command \
+runs when the file changes), and [exec] starts one process with [exec.env] rendered \
+into its environment, restarted (or signalled) when those values change. Dynamic \
+credentials are leased once and renewed; stored secrets are read again every \
+[agent] poll_interval. [auth.<store>] logs in to a Vault / OpenBao store from files. \
+SIGHUP reloads the templates and [exec]; SIGTERM or SIGINT stops the process and the \
+agent. Values are never logged; the process's output is masked.")]
+pub struct AgentArgs {
+    /// Render every template once and exit (for init containers); [exec] is not started
+    #[arg(long)]
+    once: bool,
+}
+
+/// Changes arriving within this window are rendered together.
+const COALESCE: Duration = Duration::from_millis(100);
+
+/// Runs the agent until it is stopped or its process ends; returns the exit code.
+pub async fn run(
+    config_path: Option<&Path>,
+    store: Option<String>,
+    args: AgentArgs,
+) -> CliResult<u8> {
+    let config = Config::discover(config_path)?;
+    let mut plan = Plan::load(&config)?;
+    if plan.templates.is_empty() && plan.exec.is_none() {
+        return Err(Error::config(
+            "nothing for the agent to do: add [[template]] or [exec] to ironsecrets.toml",
+        )
+        .into());
+    }
+    let poll = poll(&config)?;
+    let resolver = Arc::new(Resolver::new(config).with_default_store(store));
+    let watcher = Watcher::new(resolver, LeaseConfig::default(), poll);
+    let mut events = watcher.subscribe();
+    watcher.authenticate().await?;
+    // Everything is resolved before anything is written: all or nothing at start.
+    watcher.resolve(plan.references()).await?;
+    let mut masking = Masking::new();
+    for template in &plan.templates {
+        apply(&watcher, template, &mut masking).await?;
+    }
+    let (mut env, resolved) = plan.render_env(&watcher).await?;
+    masking.add(&resolved);
+    if args.once {
+        // The credentials stay valid for whoever reads the files next.
+        watcher.shutdown(false).await;
+        return Ok(0);
+    }
+    let mut child = match &plan.exec {
+        Some(exec) => Some(start(exec, &env, &masking)?),
+        None => None,
+    };
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| io_error(e, "signal handler"))?;
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|e| io_error(e, "signal handler"))?;
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|e| io_error(e, "signal handler"))?;
+    let mut changed: HashSet<Reference> = HashSet::new();
+    let mut render_at: Option<Instant> = None;
+    let mut restart_at: Option<Instant> = None;
+    let code = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(WatchEvent::Changed(key)) => {
+                    log(format_args!("{key} changed"));
+                    changed.insert(key);
+                    render_at.get_or_insert(Instant::now() + COALESCE);
+                }
+                Ok(WatchEvent::Renewed { name, ttl }) => {
+                    log(format_args!("renewed {name} for {}s", ttl.as_secs()));
+                }
+                Ok(WatchEvent::Failed { name, message }) => log(format_args!("{name}: {message}")),
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    changed = plan.keys();
+                    render_at.get_or_insert(Instant::now() + COALESCE);
+                }
+                Err(broadcast::error::RecvError::Closed) => break 1,
+            },
+            () = sleep_until(render_at) => {
+                render_at = None;
+                let changed = std::mem::take(&mut changed);
+                for template in plan.templates.iter().filter(|t| t.uses(&changed)) {
+                    if let Err(e) = apply(&watcher, template, &mut masking).await {
+                        log(format_args!("{}: not rendered: {e}", template.name));
+                    }
+                }
+                if plan.env_uses(&changed) {
+                    restart_at = rerender_env(&watcher, &plan, &mut env, &mut masking)
+                        .await
+                        .or(restart_at);
+                }
+            }
+            () = sleep_until(restart_at) => {
+                restart_at = None;
+                if let (Some(exec), Some(running)) = (&plan.exec, child.take()) {
+                    child = Some(restart(exec, running, &env, &masking).await?);
+                }
+            }
+            status = wait(&mut child) => {
+                let status = status?;
+                log(format_args!("the process exited ({status})"));
+                break exit_code(status);
+            }
+            _ = hangup.recv() => {
+                match reload(config_path, &watcher, &mut masking).await {
+                    Ok(new) => {
+                        let old = std::mem::replace(&mut plan, new);
+                        log(format_args!("reloaded the config"));
+                        let command = |plan: &Plan| plan.exec.as_ref().map(|e| e.command.clone());
+                        if command(&old) == command(&plan) {
+                            restart_at = rerender_env(&watcher, &plan, &mut env, &mut masking)
+                                .await
+                                .or(restart_at);
+                        } else {
+                            restart_at = None;
+                            if let (Some(exec), Some(running)) = (&old.exec, child.take()) {
+                                stop(exec, running).await?;
+                            }
+                            child = replace_exec(&watcher, &plan, &mut env, &mut masking).await?;
+                        }
+                    }
+                    Err(e) => log(format_args!("reload failed, the running config stays: {e}")),
+                }
+            }
+            _ = terminate.recv() => break shutdown(&plan, child.take()).await?,
+            _ = interrupt.recv() => break shutdown(&plan, child.take()).await?,
+        }
+    };
+    watcher.shutdown(false).await;
+    Ok(code)
+}
+
+/// The poll settings of the config's `[agent]` table.
+fn poll(config: &Config) -> CliResult<Poll> {
+    let mut per_key = HashMap::new();
+    for (text, interval) in &config.agent.poll {
+        let reference = Reference::parse(text)
+            .map_err(|e| Error::config(format!("[agent.poll]: {}", e.message())))?;
+        per_key.insert(reference.key(), *interval);
+    }
+    Ok(Poll {
+        interval: config.agent.poll_interval,
+        per_key,
+    })
+}
+
+/// Renders one file template with the current values and writes it if its bytes
+/// changed, then runs its command.
+async fn apply(watcher: &Watcher, template: &Template, masking: &mut Masking) -> CliResult {
+    let spec = template.spec.as_ref().expect("a file template");
+    let (text, resolved) = template.render(watcher).await?;
+    masking.add([&resolved]);
+    let written = write_atomic(
+        &spec.destination,
+        text.as_bytes(),
+        spec.mode()?,
+        spec.backup,
+    )
+    .map_err(|e| io_error(e, &template.name))?;
+    if !written {
+        return Ok(());
+    }
+    log(format_args!("rendered {}", template.name));
+    if let Some(command) = spec.command.as_ref().filter(|c| !c.is_empty()) {
+        match run_command(command, spec.command_timeout, masking.receiver()).await {
+            Ok(status) if status.success() => {}
+            Ok(status) => log(format_args!(
+                "{}: {} exited ({status})",
+                template.name, command[0]
+            )),
+            Err(e) => log(format_args!("{}: {e}", template.name)),
+        }
+    }
+    Ok(())
+}
+
+/// Renders the environment again; when it changed, returns when the process should be
+/// restarted (the debounce from now).
+async fn rerender_env(
+    watcher: &Watcher,
+    plan: &Plan,
+    env: &mut Vec<(String, String)>,
+    masking: &mut Masking,
+) -> Option<Instant> {
+    let exec = plan.exec.as_ref()?;
+    match plan.render_env(watcher).await {
+        Ok((new, resolved)) => {
+            masking.add(&resolved);
+            if new == *env {
+                return None;
+            }
+            *env = new;
+            Some(Instant::now() + exec.debounce)
+        }
+        Err(e) => {
+            log(format_args!("[exec.env]: not rendered: {e}"));
+            None
+        }
+    }
+}
+
+/// Reads the config again and resolves what the new plan uses; keys it no longer uses
+/// stop being watched. Stores and auth stay as they were at start.
+async fn reload(path: Option<&Path>, watcher: &Watcher, masking: &mut Masking) -> CliResult<Plan> {
+    let config = Config::discover(path)?;
+    let running = watcher.resolver().config();
+    if config.stores != running.stores || config.default_store != running.default_store {
+        log(format_args!(
+            "[stores] changed: stores and [auth] are read at start; restart the agent to use them"
+        ));
+    }
+    let plan = Plan::load(&config)?;
+    watcher.resolve(plan.references()).await?;
+    watcher.retain(&plan.keys()).await;
+    for template in &plan.templates {
+        if let Err(e) = apply(watcher, template, masking).await {
+            log(format_args!("{}: not rendered: {e}", template.name));
+        }
+    }
+    Ok(plan)
+}
+
+fn start(exec: &ExecSpec, env: &[(String, String)], masking: &Masking) -> CliResult<Child> {
+    let child = Child::start(&exec.command, env, masking.receiver())?;
+    log(format_args!(
+        "started {} (pid {})",
+        exec.command[0],
+        child.pid()
+    ));
+    Ok(child)
+}
+
+/// What a changed environment does to the running process, as `[exec] restart` says.
+async fn restart(
+    exec: &ExecSpec,
+    running: Child,
+    env: &[(String, String)],
+    masking: &Masking,
+) -> CliResult<Child> {
+    match exec.restart {
+        Restart::Always => {
+            stop(exec, running).await?;
+            start(exec, env, masking)
+        }
+        Restart::Signal => {
+            running.signal(parse_signal(&exec.restart_signal)?);
+            log(format_args!(
+                "sent {} to {}",
+                exec.restart_signal, exec.command[0]
+            ));
+            Ok(running)
+        }
+        Restart::Never => Ok(running),
+    }
+}
+
+async fn stop(exec: &ExecSpec, running: Child) -> CliResult<std::process::ExitStatus> {
+    let status = running
+        .stop(parse_signal(&exec.stop_signal)?, exec.kill_timeout)
+        .await?;
+    log(format_args!("stopped {} ({status})", exec.command[0]));
+    Ok(status)
+}
+
+/// Starts the reloaded config's process, if it has one.
+async fn replace_exec(
+    watcher: &Watcher,
+    plan: &Plan,
+    env: &mut Vec<(String, String)>,
+    masking: &mut Masking,
+) -> CliResult<Option<Child>> {
+    let Some(exec) = &plan.exec else {
+        return Ok(None);
+    };
+    let (new, resolved) = plan.render_env(watcher).await?;
+    masking.add(&resolved);
+    *env = new;
+    start(exec, env, masking).map(Some)
+}
+
+/// Stops the process on SIGTERM / SIGINT; the agent then exits 0.
+async fn shutdown(plan: &Plan, child: Option<Child>) -> CliResult<u8> {
+    if let (Some(exec), Some(running)) = (&plan.exec, child) {
+        stop(exec, running).await?;
+    }
+    Ok(0)
+}
+
+/// A signal by name: `SIGHUP` or `HUP`.
+fn parse_signal(name: &str) -> CliResult<Signal> {
+    let full = if name.starts_with("SIG") {
+        name.to_owned()
+    } else {
+        format!("SIG{name}")
+    };
+    full.parse::<Signal>().map_err(|_| {
+        Error::config(format!(
+            "[exec]: '{name}' is not a signal name like SIGTERM"
+        ))
+        .into()
+    })
+}
+
+async fn wait(child: &mut Option<Child>) -> CliResult<std::process::ExitStatus> {
+    match child {
+        Some(child) => child.wait().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code as u8,
+        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
+        (None, None) => crate::exit_code::UNEXPECTED,
+    }
+}
+
+fn log(message: std::fmt::Arguments<'_>) {
+    eprintln!(
+        "{} ironsecrets agent: {message}",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
+}
+
+/// Every value the agent has resolved, as the patterns that mask the output of the
+/// process and the template commands.
+struct Masking {
+    values: Vec<(String, SecretValue)>,
+    patterns: watch::Sender<Arc<Patterns>>,
+}
+
+impl Masking {
+    fn new() -> Self {
+        let (patterns, _) = watch::channel(Arc::new(Patterns::new([]).0));
+        Masking {
+            values: Vec::new(),
+            patterns,
+        }
+    }
+
+    /// Adds the values of `resolved` not seen yet.
+    fn add<'a>(&mut self, resolved: impl IntoIterator<Item = &'a Resolved>) {
+        let before = self.values.len();
+        for (reference, value) in resolved.into_iter().flat_map(Resolved::values) {
+            if !self.values.iter().any(|(_, seen)| seen == value) {
+                self.values.push((reference.to_string(), value.clone()));
+            }
+        }
+        if self.values.len() == before {
+            return;
+        }
+        let (patterns, short) = Patterns::new(
+            self.values
+                .iter()
+                .map(|(name, value)| (name.clone(), value.expose())),
+        );
+        let new: Vec<&str> = self.values[before..]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        for name in short.iter().filter(|name| new.contains(&name.as_str())) {
+            log(format_args!(
+                "warning: {name} is shorter than {} bytes and is not masked",
+                crate::mask::MIN_LEN
+            ));
+        }
+        self.patterns.send_replace(Arc::new(patterns));
+    }
+
+    fn receiver(&self) -> watch::Receiver<Arc<Patterns>> {
+        self.patterns.subscribe()
+    }
+}
