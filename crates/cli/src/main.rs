@@ -7,6 +7,7 @@
 mod child_output;
 mod client;
 mod commands;
+mod ctmpl;
 mod error;
 mod exit_code;
 mod fs;

@@ -32,6 +32,7 @@ use crate::{VaultConfig, errors};
 pub(crate) struct ApiRequest {
     method: RequestMethod,
     path: String,
+    query: Option<String>,
     body: Option<serde_json::Value>,
 }
 
@@ -41,6 +42,7 @@ impl ApiRequest {
         ApiRequest {
             method: RequestMethod::GET,
             path: path.into(),
+            query: None,
             body: None,
         }
     }
@@ -50,6 +52,7 @@ impl ApiRequest {
         ApiRequest {
             method: RequestMethod::POST,
             path: path.into(),
+            query: None,
             body: Some(body),
         }
     }
@@ -60,6 +63,7 @@ impl ApiRequest {
         ApiRequest {
             method: RequestMethod::PATCH,
             path: path.into(),
+            query: None,
             body: Some(body),
         }
     }
@@ -69,8 +73,15 @@ impl ApiRequest {
         ApiRequest {
             method: RequestMethod::DELETE,
             path: path.into(),
+            query: None,
             body: None,
         }
+    }
+
+    /// The request with a query string (`name=value&...`, already encoded).
+    pub fn with_query(mut self, query: String) -> Self {
+        self.query = Some(query).filter(|q| !q.is_empty());
+        self
     }
 }
 
@@ -85,6 +96,10 @@ impl Endpoint for ApiRequest {
 
     fn method(&self) -> RequestMethod {
         self.method.clone()
+    }
+
+    fn query(&self) -> std::result::Result<Option<String>, ClientError> {
+        Ok(self.query.clone())
     }
 
     fn body(&self) -> std::result::Result<Option<Vec<u8>>, ClientError> {

@@ -128,6 +128,7 @@ mod kv2;
 mod kv2_patch;
 mod leases;
 mod list;
+mod logical;
 mod options;
 pub mod pki;
 pub mod ssh;
@@ -149,6 +150,7 @@ pub use kv1::{KV1_VERSION, Kv1Store};
 pub use kv2::Kv2Store;
 pub use kv2_patch::KvPatch;
 pub use leases::VaultLeases;
+pub use logical::KvMount;
 pub use options::{DEFAULT_PORT, LoginMethod, VaultOptions, open};
 pub use pki::{
     IssuedCertificate, PkiCaOptions, PkiIssueRequest, PkiRole, SignedCertificate, VaultPki,

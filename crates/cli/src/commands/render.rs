@@ -9,13 +9,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use clap::Args;
-use ironsecrets::delivery::{Resolved, Resolver, TemplateSpec};
+use ironsecrets::delivery::{Engine, Resolved, Resolver, TemplateSpec};
+use ironsecrets::vault::VaultClient;
 use ironsecrets::{Error, Reference};
 use minijinja::{Environment, ErrorKind as TemplateErrorKind, UndefinedBehavior, Value};
 
+use crate::ctmpl::{CtTemplate, Fetcher};
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
 use crate::mask::{Patterns, redact};
@@ -67,13 +69,19 @@ pub async fn run(resolver: &Resolver, args: RenderArgs) -> CliResult {
         .collect::<CliResult<Vec<_>>>()?;
     if args.check {
         for (spec, source) in specs.iter().zip(&sources) {
-            let references = references(&spec.source, source)?;
-            println!(
-                "{}: {} reference(s)",
-                spec.source.display(),
-                references.len()
-            );
-            for reference in references {
+            let found: Vec<String> = match spec.engine() {
+                Engine::Jinja => references(&spec.source, source)?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                Engine::ConsulTemplate => consul_template(spec, source)?
+                    .dependencies()?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            };
+            println!("{}: {} reference(s)", spec.source.display(), found.len());
+            for reference in found {
                 println!("  {reference}");
             }
         }
@@ -81,7 +89,10 @@ pub async fn run(resolver: &Resolver, args: RenderArgs) -> CliResult {
     }
     let mut rendered = Vec::with_capacity(specs.len());
     for (spec, source) in specs.iter().zip(&sources) {
-        let text = render(resolver, &spec.source, source).await?;
+        let text = match spec.engine() {
+            Engine::Jinja => render(resolver, &spec.source, source).await?,
+            Engine::ConsulTemplate => render_consul_template(resolver, spec, source).await?,
+        };
         rendered.push((spec, text, spec.mode()?));
     }
     for (spec, text, mode) in rendered {
@@ -94,6 +105,42 @@ pub async fn run(resolver: &Resolver, args: RenderArgs) -> CliResult {
         );
     }
     Ok(())
+}
+
+/// A consul-template template, parsed.
+pub fn consul_template(spec: &TemplateSpec, source: &str) -> CliResult<CtTemplate> {
+    let name = spec.source.display().to_string();
+    Ok(CtTemplate::parse(
+        &name,
+        source.to_owned(),
+        spec.error_on_missing_key,
+    )?)
+}
+
+/// Renders a consul-template template through its store's Vault client.
+pub async fn render_consul_template(
+    resolver: &Resolver,
+    spec: &TemplateSpec,
+    source: &str,
+) -> CliResult<String> {
+    let fetcher = Fetcher::new(vault_client(resolver, spec).await?);
+    let template = consul_template(spec, source)?;
+    Ok(template.render(&fetcher, &spec.destination).await?.0)
+}
+
+/// The Vault / OpenBao client a consul-template template reads through.
+async fn vault_client(resolver: &Resolver, spec: &TemplateSpec) -> CliResult<VaultClient> {
+    let client = resolver.client(spec.store.as_deref()).await?;
+    let engines = client.vault().map_err(|_| {
+        Error::config(format!(
+            "{}: a consul-template template reads Vault's API, and store {} is {}; set \
+             store = \"<a vault store>\" in its [[template]]",
+            spec.source.display(),
+            spec.store.as_deref().unwrap_or("(default)"),
+            client.name()
+        ))
+    })?;
+    Ok(engines.client().clone())
 }
 
 /// A template file's text.

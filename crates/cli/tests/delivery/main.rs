@@ -3,6 +3,7 @@
 //! Manager.
 
 mod agent;
+mod consul_template;
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;

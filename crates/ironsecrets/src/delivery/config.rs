@@ -80,6 +80,18 @@ pub struct TemplateSpec {
     /// Keep the previous destination as `<destination>.bak`.
     #[serde(default)]
     pub backup: bool,
+    /// The template language (default: consul-template for a `.ctmpl` source, else
+    /// jinja).
+    #[serde(default)]
+    pub engine: Option<Engine>,
+    /// For a consul-template template: the Vault / OpenBao store its paths are read from
+    /// (default: the default store).
+    #[serde(default)]
+    pub store: Option<String>,
+    /// For a consul-template template: a missing map key is an error instead of
+    /// printing `<no value>`.
+    #[serde(default)]
+    pub error_on_missing_key: bool,
     /// A command the agent runs each time it writes a changed file.
     #[serde(default)]
     pub command: Option<Vec<String>>,
@@ -96,9 +108,36 @@ impl TemplateSpec {
             destination: destination.into(),
             perms: None,
             backup: false,
+            engine: None,
+            store: None,
+            error_on_missing_key: false,
             command: None,
             command_timeout: thirty_seconds(),
         }
+    }
+}
+
+/// A template language.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// minijinja, strict: `{{ secret("isec://…") }}`.
+    Jinja,
+    /// The consul-template subset Vault Agent's `.ctmpl` files use:
+    /// `{{ with secret "secret/data/app" }}{{ .Data.data.password }}{{ end }}`.
+    ConsulTemplate,
+}
+
+impl TemplateSpec {
+    /// The template's language: `engine`, else by the source's extension.
+    pub fn engine(&self) -> Engine {
+        self.engine.unwrap_or_else(|| {
+            if self.source.extension().is_some_and(|e| e == "ctmpl") {
+                Engine::ConsulTemplate
+            } else {
+                Engine::Jinja
+            }
+        })
     }
 }
 

@@ -15,6 +15,6 @@ mod watch;
 pub use agent_spec::{AgentSpec, ExecSpec, Restart};
 #[cfg(feature = "vault")]
 pub use auth::{AuthSpec, Credential};
-pub use config::{CONFIG_ENV, CONFIG_FILE, Config, TemplateSpec};
+pub use config::{CONFIG_ENV, CONFIG_FILE, Config, Engine, TemplateSpec};
 pub use resolver::{Resolved, Resolver};
 pub use watch::{Poll, WatchEvent, Watcher};

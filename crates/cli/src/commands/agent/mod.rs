@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use clap::Args;
 use ironsecrets::delivery::{
-    Config, ExecSpec, Poll, Resolved, Resolver, Restart, WatchEvent, Watcher,
+    Config, ExecSpec, Poll, Resolved, Resolver, Restart, TemplateSpec, WatchEvent, Watcher,
 };
 use ironsecrets::lease::LeaseConfig;
 use ironsecrets::{Error, Reference, SecretValue};
@@ -29,6 +29,7 @@ use tokio::time::Instant;
 
 use self::child::{Child, run_command};
 use self::plan::{Plan, Template};
+use crate::commands::render::{read_source, render_consul_template};
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
 use crate::mask::Patterns;
@@ -60,7 +61,16 @@ pub async fn run(
 ) -> CliResult<u8> {
     let config = Config::discover(config_path)?;
     let mut plan = Plan::load(&config)?;
-    if plan.templates.is_empty() && plan.exec.is_none() {
+    if !plan.consul_templates.is_empty() && !args.once {
+        return Err(Error::config(format!(
+            "{}: consul-template templates are rendered by `ironsecrets render` and \
+             `ironsecrets agent --once`; the long-running agent keeps native templates \
+             current (see docs/vault-agent.md to convert)",
+            plan.consul_templates[0].source.display()
+        ))
+        .into());
+    }
+    if plan.templates.is_empty() && plan.exec.is_none() && plan.consul_templates.is_empty() {
         return Err(Error::config(
             "nothing for the agent to do: add [[template]] or [exec] to ironsecrets.toml",
         )
@@ -80,6 +90,9 @@ pub async fn run(
     let (mut env, resolved) = plan.render_env(&watcher).await?;
     masking.add(&resolved);
     if args.once {
+        for spec in &plan.consul_templates {
+            write_consul_template(watcher.resolver(), spec).await?;
+        }
         // The credentials stay valid for whoever reads the files next.
         watcher.shutdown(false).await;
         return Ok(0);
@@ -209,6 +222,23 @@ async fn apply(watcher: &Watcher, template: &Template, masking: &mut Masking) ->
             )),
             Err(e) => log(format_args!("{}: {e}", template.name)),
         }
+    }
+    Ok(())
+}
+
+/// Renders a consul-template template and writes it if its bytes changed.
+async fn write_consul_template(resolver: &Resolver, spec: &TemplateSpec) -> CliResult {
+    let text = render_consul_template(resolver, spec, &read_source(&spec.source)?).await?;
+    let name = spec.destination.display().to_string();
+    if write_atomic(
+        &spec.destination,
+        text.as_bytes(),
+        spec.mode()?,
+        spec.backup,
+    )
+    .map_err(|e| io_error(e, &name))?
+    {
+        log(format_args!("rendered {name}"));
     }
     Ok(())
 }

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use ironsecrets::delivery::{Config, ExecSpec, Resolved, TemplateSpec, Watcher};
+use ironsecrets::delivery::{Config, Engine, ExecSpec, Resolved, TemplateSpec, Watcher};
 use ironsecrets::{Error, Reference, is_reference};
 
-use crate::commands::render::{fill, read_source, references};
+use crate::commands::render::{consul_template, fill, read_source, references};
 use crate::error::CliResult;
 
 /// The templates and environment of one config file.
@@ -18,6 +18,8 @@ pub struct Plan {
     pub env: Vec<Template>,
     /// The supervised process.
     pub exec: Option<ExecSpec>,
+    /// The consul-template templates (rendered only with `--once`).
+    pub consul_templates: Vec<TemplateSpec>,
 }
 
 /// A template (a file's, or one environment variable's) with the references it uses.
@@ -37,9 +39,14 @@ impl Plan {
     /// Reads every template of `config` and lists its references; a syntax error or a
     /// bad reference anywhere fails the whole plan.
     pub fn load(config: &Config) -> CliResult<Plan> {
-        let mut templates = Vec::new();
+        let (mut templates, mut consul_templates) = (Vec::new(), Vec::new());
         for spec in &config.templates {
             spec.mode()?;
+            if spec.engine() == Engine::ConsulTemplate {
+                consul_template(spec, &read_source(&spec.source)?)?;
+                consul_templates.push(spec.clone());
+                continue;
+            }
             let text = read_source(&spec.source)?;
             let name = spec.destination.display().to_string();
             templates.push(Template::new(name, &spec.source, text, Some(spec.clone()))?);
@@ -61,6 +68,7 @@ impl Plan {
             templates,
             env,
             exec: config.exec.clone(),
+            consul_templates,
         })
     }
 

@@ -1,0 +1,279 @@
+//! What a consul-template template asks Vault for: `secret` (a read, or a write when it
+//! has `key=value` arguments), `secrets` (a list) and `pkiCert` (a certificate kept until
+//! it is due), and how each is fetched.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use gotmpl::Value;
+use ironsecrets::vault::VaultClient;
+use ironsecrets::{Error, Result};
+use tokio::sync::Mutex;
+
+use super::json::from_json;
+use super::pem::{Pem, issue_due};
+
+/// One thing a template asks for; equal requests are fetched once per render.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    /// `secret "path[?version=N]"`.
+    Read {
+        /// The path as written.
+        path: String,
+        /// Query parameters (`version`).
+        query: Vec<(String, String)>,
+    },
+    /// `secret "path" "key=value" ...`.
+    Write {
+        /// The path.
+        path: String,
+        /// The data written.
+        data: Vec<(String, String)>,
+    },
+    /// `secrets "path"`.
+    List {
+        /// The path.
+        path: String,
+    },
+    /// `pkiCert "path" "key=value" ...`.
+    Pki {
+        /// The issue path.
+        path: String,
+        /// The issue parameters.
+        data: Vec<(String, String)>,
+    },
+}
+
+impl Dependency {
+    /// The dependency `function` called with `args` asks for.
+    pub fn from_call(function: &str, args: &[Value]) -> std::result::Result<Self, String> {
+        let strings = args
+            .iter()
+            .map(|arg| match arg {
+                Value::String(s) => Ok(s.to_string()),
+                other => Err(format!(
+                    "{function}: expected a string argument, got {other}"
+                )),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let Some((path, rest)) = strings.split_first() else {
+            return Err(format!("{function}: expected a path"));
+        };
+        let pairs = || {
+            rest.iter()
+                .map(|arg| {
+                    arg.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .ok_or_else(|| format!("{function}: invalid key=value pair '{arg}'"))
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()
+        };
+        Ok(match function {
+            "secret" if rest.is_empty() => {
+                let (path, query) = path.split_once('?').unwrap_or((path, ""));
+                let query = url::form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                Dependency::Read {
+                    path: path.trim_matches('/').to_owned(),
+                    query,
+                }
+            }
+            "secret" => Dependency::Write {
+                path: path.trim_matches('/').to_owned(),
+                data: pairs()?,
+            },
+            "secrets" if rest.is_empty() => Dependency::List {
+                path: path.trim_matches('/').to_owned(),
+            },
+            "pkiCert" => Dependency::Pki {
+                path: path.trim_matches('/').to_owned(),
+                data: pairs()?,
+            },
+            _ => return Err(format!("{function}: expected 1 argument")),
+        })
+    }
+}
+
+/// How the dependency is written in the template (the data's keys, never its values).
+impl fmt::Display for Dependency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = |data: &[(String, String)]| {
+            data.iter()
+                .map(|(k, _)| format!(" \"{k}=…\""))
+                .collect::<String>()
+        };
+        match self {
+            Dependency::Read { path, query } if query.is_empty() => write!(f, "secret \"{path}\""),
+            Dependency::Read { path, query } => {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(query)
+                    .finish();
+                write!(f, "secret \"{path}?{query}\"")
+            }
+            Dependency::Write { path, data } => write!(f, "secret \"{path}\"{}", keys(data)),
+            Dependency::List { path } => write!(f, "secrets \"{path}\""),
+            Dependency::Pki { path, data } => write!(f, "pkiCert \"{path}\"{}", keys(data)),
+        }
+    }
+}
+
+/// Fetches dependencies from one Vault / OpenBao client, as consul-template does: KV
+/// v2 paths get their `data/` segment, a deleted version is no secret, a `pkiCert`
+/// already in the destination file is kept until 2/3 of its validity has passed.
+pub struct Fetcher {
+    client: VaultClient,
+    mounts: Mutex<Vec<ironsecrets::vault::KvMount>>,
+}
+
+impl Fetcher {
+    /// A fetcher on `client`.
+    pub fn new(client: VaultClient) -> Self {
+        Fetcher {
+            client,
+            mounts: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The template value of `dependency`; `destination` is the file a `pkiCert` may
+    /// already be in.
+    pub async fn fetch(&self, dependency: &Dependency, destination: &Path) -> Result<Value> {
+        match dependency {
+            Dependency::Read { path, query } => {
+                let path = self.shim(path).await?;
+                let body = self.client.read_logical(&path, query).await?;
+                let body = body.ok_or_else(|| no_secret(&path))?;
+                let deleted = body
+                    .pointer("/data/metadata/deletion_time")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|t| !t.is_empty());
+                if deleted {
+                    return Err(no_secret(&path));
+                }
+                Ok(secret(&body))
+            }
+            Dependency::Write { path, data } => {
+                let body = self.client.write_logical(path, object(data)).await?;
+                Ok(secret(&body.unwrap_or_default()))
+            }
+            Dependency::List { path } => {
+                let path = self.shim_list(path).await?;
+                let keys = self.client.list_logical(&path).await?;
+                Ok(Value::List(
+                    keys.into_iter().map(|k| Value::String(k.into())).collect(),
+                ))
+            }
+            Dependency::Pki { path, data } => {
+                if let Some(pem) = Pem::from_file(destination)
+                    && !issue_due(&pem)
+                {
+                    return Ok(pem.value());
+                }
+                let body = self.client.write_logical(path, object(data)).await?;
+                let body = body.ok_or_else(|| no_secret(path))?;
+                Ok(Pem::from_issue(&body).value())
+            }
+        }
+    }
+
+    /// `path` with the `data/` segment a KV v2 mount needs (consul-template's shim).
+    async fn shim(&self, path: &str) -> Result<String> {
+        let Some(mount) = self.mount(path).await? else {
+            return Ok(path.to_owned());
+        };
+        if mount.version != 2 {
+            return Ok(path.to_owned());
+        }
+        let rest = path
+            .strip_prefix(mount.path.trim_end_matches('/'))
+            .unwrap_or(path)
+            .trim_start_matches('/');
+        if rest.starts_with("data/") || rest.starts_with("metadata/") {
+            return Ok(path.to_owned());
+        }
+        Ok(format!("{}data/{rest}", mount.path)
+            .trim_end_matches('/')
+            .to_owned())
+    }
+
+    /// `path` with the `metadata/` segment a KV v2 list needs.
+    async fn shim_list(&self, path: &str) -> Result<String> {
+        match self.mount(path).await? {
+            Some(mount) if mount.version == 2 => {
+                let rest = path
+                    .strip_prefix(mount.path.trim_end_matches('/'))
+                    .unwrap_or(path)
+                    .trim_start_matches('/');
+                if rest.starts_with("metadata/") {
+                    return Ok(path.to_owned());
+                }
+                Ok(format!("{}metadata/{rest}", mount.path))
+            }
+            _ => Ok(path.to_owned()),
+        }
+    }
+
+    async fn mount(&self, path: &str) -> Result<Option<ironsecrets::vault::KvMount>> {
+        let mut mounts = self.mounts.lock().await;
+        if let Some(mount) = mounts
+            .iter()
+            .find(|m| format!("{path}/").starts_with(&m.path))
+        {
+            return Ok(Some(mount.clone()));
+        }
+        let mount = self.client.kv_mount(path).await?;
+        if let Some(mount) = &mount {
+            mounts.push(mount.clone());
+        }
+        Ok(mount)
+    }
+}
+
+fn no_secret(path: &str) -> Error {
+    Error::not_found(format!("no secret exists at {path}"))
+}
+
+fn object(data: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    data.iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect()
+}
+
+/// A Vault response as consul-template's `Secret`: `RequestID`, `LeaseID`,
+/// `LeaseDuration`, `Renewable`, `Data`, `Warnings`, `Auth`, `WrapInfo`.
+fn secret(body: &serde_json::Value) -> Value {
+    let field = |name: &str| body.get(name).map_or(Value::Nil, from_json);
+    let text =
+        |name: &str| Value::String(body.get(name).and_then(|v| v.as_str()).unwrap_or("").into());
+    let fields = [
+        ("RequestID", text("request_id")),
+        ("LeaseID", text("lease_id")),
+        (
+            "LeaseDuration",
+            Value::Int(
+                body.get("lease_duration")
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0),
+            ),
+        ),
+        (
+            "Renewable",
+            Value::Bool(
+                body.get("renewable")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
+            ),
+        ),
+        ("Data", field("data")),
+        ("Warnings", field("warnings")),
+        ("Auth", field("auth")),
+        ("WrapInfo", field("wrap_info")),
+    ];
+    Value::Map(Arc::new(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Arc::<str>::from(k), v))
+            .collect(),
+    ))
+}
