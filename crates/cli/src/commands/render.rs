@@ -17,7 +17,7 @@ use ironsecrets::vault::VaultClient;
 use ironsecrets::{Error, Reference};
 use minijinja::{Environment, ErrorKind as TemplateErrorKind, UndefinedBehavior, Value};
 
-use crate::ctmpl::{CtTemplate, Fetcher};
+use crate::ctmpl::{CtTemplate, Fetcher, Source};
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
 use crate::mask::{Patterns, redact};
@@ -125,11 +125,12 @@ pub async fn render_consul_template(
 ) -> CliResult<String> {
     let fetcher = Fetcher::new(vault_client(resolver, spec).await?);
     let template = consul_template(spec, source)?;
-    Ok(template.render(&fetcher, &spec.destination).await?.0)
+    let source = Source::Once(&fetcher);
+    Ok(template.render(source, &spec.destination).await?.text)
 }
 
 /// The Vault / OpenBao client a consul-template template reads through.
-async fn vault_client(resolver: &Resolver, spec: &TemplateSpec) -> CliResult<VaultClient> {
+pub async fn vault_client(resolver: &Resolver, spec: &TemplateSpec) -> CliResult<VaultClient> {
     let client = resolver.client(spec.store.as_deref()).await?;
     let engines = client.vault().map_err(|_| {
         Error::config(format!(

@@ -7,12 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use gotmpl::Value;
-use ironsecrets::vault::VaultClient;
-use ironsecrets::{Error, Result};
+use std::time::Duration;
+
+use ironsecrets::vault::{VaultClient, VaultLeases};
+use ironsecrets::{Error, Lease, Result};
 use tokio::sync::Mutex;
 
 use super::json::from_json;
-use super::pem::{Pem, issue_due};
+use super::pem::Pem;
 
 /// One thing a template asks for; equal requests are fetched once per render.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -139,6 +141,11 @@ impl Fetcher {
     /// The template value of `dependency`; `destination` is the file a `pkiCert` may
     /// already be in.
     pub async fn fetch(&self, dependency: &Dependency, destination: &Path) -> Result<Value> {
+        Ok(self.fetch_kept(dependency, destination).await?.value)
+    }
+
+    /// The value with when it should be fetched again.
+    pub async fn fetch_kept(&self, dependency: &Dependency, destination: &Path) -> Result<Fetched> {
         match dependency {
             Dependency::Read { path, query } => {
                 let path = self.shim(path).await?;
@@ -151,30 +158,48 @@ impl Fetcher {
                 if deleted {
                     return Err(no_secret(&path));
                 }
-                Ok(secret(&body))
+                let refresh = match lease(&body) {
+                    Some(lease) => Refresh::Lease(lease),
+                    None => Refresh::Poll,
+                };
+                Ok(Fetched::new(secret(&body), refresh))
             }
             Dependency::Write { path, data } => {
                 let body = self.client.write_logical(path, object(data)).await?;
-                Ok(secret(&body.unwrap_or_default()))
+                let body = body.unwrap_or_default();
+                let refresh = match (lease(&body), expiration(&body)) {
+                    (Some(lease), _) => Refresh::Lease(lease),
+                    (None, Some(end)) => {
+                        Refresh::At(two_thirds(chrono::Utc::now().timestamp(), end))
+                    }
+                    (None, None) => Refresh::Never,
+                };
+                Ok(Fetched::new(secret(&body), refresh))
             }
             Dependency::List { path } => {
                 let path = self.shim_list(path).await?;
                 let keys = self.client.list_logical(&path).await?;
-                Ok(Value::List(
-                    keys.into_iter().map(|k| Value::String(k.into())).collect(),
-                ))
+                let keys = keys.into_iter().map(|k| Value::String(k.into())).collect();
+                Ok(Fetched::new(Value::List(keys), Refresh::Poll))
             }
             Dependency::Pki { path, data } => {
                 if let Some(pem) = Pem::from_file(destination)
-                    && !issue_due(&pem)
+                    && let Some(due) = pem.due_in()
                 {
-                    return Ok(pem.value());
+                    return Ok(Fetched::new(pem.value(), Refresh::At(due)));
                 }
                 let body = self.client.write_logical(path, object(data)).await?;
                 let body = body.ok_or_else(|| no_secret(path))?;
-                Ok(Pem::from_issue(&body).value())
+                let pem = Pem::from_issue(&body);
+                let due = pem.due_in().unwrap_or(Duration::ZERO);
+                Ok(Fetched::new(pem.value(), Refresh::At(due)))
             }
         }
+    }
+
+    /// The client's leases, to renew and revoke what `fetch_kept` leased.
+    pub fn leases(&self) -> VaultLeases {
+        VaultLeases::new(self.client.clone())
     }
 
     /// `path` with the `data/` segment a KV v2 mount needs (consul-template's shim).
@@ -228,6 +253,60 @@ impl Fetcher {
         }
         Ok(mount)
     }
+}
+
+/// A fetched value and when to fetch it again.
+pub struct Fetched {
+    /// The template value.
+    pub value: Value,
+    /// When it changes.
+    pub refresh: Refresh,
+}
+
+impl Fetched {
+    fn new(value: Value, refresh: Refresh) -> Self {
+        Fetched { value, refresh }
+    }
+}
+
+/// When a fetched value should be fetched again, as consul-template decides it.
+pub enum Refresh {
+    /// Under a lease: renewed while it can be, then fetched again.
+    Lease(Lease),
+    /// Static: read again every poll interval.
+    Poll,
+    /// A certificate: issued again after this long (2/3 of its validity).
+    At(Duration),
+    /// A write without a lease or expiry: once.
+    Never,
+}
+
+/// The response's lease: an id, or a duration without one (KV v1's default ttl).
+fn lease(body: &serde_json::Value) -> Option<Lease> {
+    let id = body.get("lease_id").and_then(|v| v.as_str()).unwrap_or("");
+    let ttl = body
+        .get("lease_duration")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    (!id.is_empty() || ttl > 0).then(|| Lease {
+        id: id.to_owned(),
+        ttl: Duration::from_secs(ttl),
+        renewable: body
+            .get("renewable")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        issued_at: chrono::Utc::now(),
+    })
+}
+
+/// A certificate response's `data.expiration` (Unix seconds).
+fn expiration(body: &serde_json::Value) -> Option<i64> {
+    body.pointer("/data/expiration").and_then(|v| v.as_i64())
+}
+
+/// How long from `now` until 2/3 of the way to `end` (Unix seconds).
+pub fn two_thirds(now: i64, end: i64) -> Duration {
+    Duration::from_secs(u64::try_from((end - now) * 2 / 3).unwrap_or(0))
 }
 
 fn no_secret(path: &str) -> Error {

@@ -13,12 +13,14 @@
 //! - `dependency`: what a template asks for and how it is fetched;
 //! - `functions`: the function set;
 //! - `json`: Vault's JSON in, Go's JSON out;
+//! - `keeper`: dependencies kept current for the agent;
 //! - `pem`: `pkiCert`'s blocks.
 
 mod blocks;
 mod dependency;
 mod functions;
 mod json;
+mod keeper;
 mod pem;
 
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ use ironsecrets::{Error, Result};
 
 pub use self::dependency::{Dependency, Fetcher};
 use self::functions::{Pass, register};
+pub use self::keeper::Keeper;
 
 /// More passes than this means dependencies keep leading to new ones.
 const MAX_PASSES: usize = 16;
@@ -68,14 +71,9 @@ impl CtTemplate {
         Ok(std::mem::take(&mut *pass.missing.lock().expect("missing")))
     }
 
-    /// Renders with dependencies from `fetcher`; `destination` is where a `pkiCert` may
-    /// already be. Returns the text and every string the fetched responses hold (to
-    /// mask errors and output with).
-    pub async fn render(
-        &self,
-        fetcher: &Fetcher,
-        destination: &Path,
-    ) -> Result<(String, Vec<String>)> {
+    /// Renders with dependencies from `source`; `destination` is where a `pkiCert` may
+    /// already be.
+    pub async fn render(&self, source: Source<'_>, destination: &Path) -> Result<Rendered> {
         let mut fetched: HashMap<Dependency, Value> = HashMap::new();
         for _ in 0..MAX_PASSES {
             let pass = Pass {
@@ -91,10 +89,14 @@ impl CtTemplate {
                     .values()
                     .for_each(|v| collect_strings(v, &mut strings));
                 let text = output.map_err(|e| self.error(&e.to_string(), &strings))?;
-                return Ok((text, strings));
+                return Ok(Rendered {
+                    text,
+                    strings,
+                    dependencies: fetched.into_keys().collect(),
+                });
             }
             for dependency in missing {
-                let value = fetcher.fetch(&dependency, destination).await.map_err(|e| {
+                let value = source.get(&dependency, destination).await.map_err(|e| {
                     Error::new(e.kind(), format!("{}: {dependency}: {e}", self.name))
                 })?;
                 fetched.insert(dependency, value);
@@ -128,6 +130,34 @@ impl CtTemplate {
         let message = crate::mask::redact(&patterns, message.as_bytes());
         Error::invalid_input(format!("{}: {message}", self.name))
     }
+}
+
+/// Where a render's dependencies come from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// Fetched for this render only.
+    Once(&'a Fetcher),
+    /// Kept current for the agent's life.
+    Kept(&'a Keeper),
+}
+
+impl Source<'_> {
+    async fn get(&self, dependency: &Dependency, destination: &Path) -> Result<Value> {
+        match self {
+            Source::Once(fetcher) => fetcher.fetch(dependency, destination).await,
+            Source::Kept(keeper) => keeper.get(dependency, destination).await,
+        }
+    }
+}
+
+/// A rendered template.
+pub struct Rendered {
+    /// The output.
+    pub text: String,
+    /// Every string the fetched responses hold (to mask errors and output with).
+    pub strings: Vec<String>,
+    /// The dependencies the output depends on.
+    pub dependencies: Vec<Dependency>,
 }
 
 /// Every string in `value`.

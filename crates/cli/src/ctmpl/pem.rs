@@ -51,6 +51,15 @@ impl Pem {
         }
     }
 
+    /// How long until a new certificate is due (2/3 of this one's validity), or `None`
+    /// when it is due already or cannot be read.
+    pub fn due_in(&self) -> Option<std::time::Duration> {
+        let Certificate { start, end, .. } = self.cert.as_deref().and_then(parse)?;
+        let due = start + (end - start) * 2 / 3;
+        let now = chrono::Utc::now().timestamp();
+        (due > now).then(|| std::time::Duration::from_secs((due - now) as u64))
+    }
+
     /// The template value: `.Cert`, `.Key`, `.CA` (and the same under `.Data`), an
     /// absent one empty.
     pub fn value(&self) -> Value {
@@ -67,16 +76,6 @@ impl Pem {
         outer.insert("Data".into(), Value::Map(Arc::new(fields)));
         Value::Map(Arc::new(outer))
     }
-}
-
-/// Whether a new certificate is due: 2/3 of this one's validity has passed (or it
-/// cannot be read).
-pub fn issue_due(pem: &Pem) -> bool {
-    let Some(Certificate { start, end, .. }) = pem.cert.as_deref().and_then(parse) else {
-        return true;
-    };
-    let now = chrono::Utc::now().timestamp();
-    now >= start + (end - start) * 2 / 3
 }
 
 /// A certificate's validity (`not before`, `not after`, Unix seconds) and whether it is

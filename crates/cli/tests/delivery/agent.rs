@@ -12,14 +12,14 @@ use ironsecrets_testkit::services::database::{DatabaseEngine, POSTGRES_CREATION}
 use crate::{CANARY, Local, VaultSetup, finished};
 
 /// A running agent whose stdout and stderr go to files.
-struct Agent {
+pub struct Agent {
     child: std::process::Child,
     stdout: PathBuf,
     stderr: PathBuf,
 }
 
 impl Agent {
-    fn spawn(mut command: Command, dir: &Path) -> Agent {
+    pub fn spawn(mut command: Command, dir: &Path) -> Agent {
         let (stdout, stderr) = (dir.join("agent.out"), dir.join("agent.err"));
         command
             .stdout(File::create(&stdout).unwrap())
@@ -35,11 +35,11 @@ impl Agent {
         std::fs::read_to_string(&self.stdout).unwrap()
     }
 
-    fn stderr(&self) -> String {
+    pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap()
     }
 
-    fn signal(&self, name: &str) {
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args(["-s", name, &self.child.id().to_string()])
             .status()
@@ -48,7 +48,7 @@ impl Agent {
     }
 
     /// Waits until `ready` holds, or panics with the agent's log.
-    fn wait_for(&mut self, what: &str, timeout: Duration, ready: impl Fn(&Agent) -> bool) {
+    pub fn wait_for(&mut self, what: &str, timeout: Duration, ready: impl Fn(&Agent) -> bool) {
         let start = Instant::now();
         while !ready(self) {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -67,7 +67,7 @@ impl Agent {
     }
 
     /// SIGTERM, then the agent's exit status.
-    fn stop(mut self) -> ExitStatus {
+    pub fn stop(mut self) -> ExitStatus {
         self.signal("TERM");
         let start = Instant::now();
         loop {

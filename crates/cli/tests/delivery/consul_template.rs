@@ -314,3 +314,103 @@ fn consul_template_errors_name_the_template_and_write_nothing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_agent_keeps_consul_templates_current_without_issuing_again() {
+    let parity = Parity::start();
+    let engine =
+        ironsecrets_testkit::services::database::DatabaseEngine::at(&parity.vault.bao, "database");
+    engine.dynamic_role(
+        "short",
+        "pg",
+        &[ironsecrets_testkit::services::database::POSTGRES_CREATION],
+        &[],
+        Duration::from_secs(3),
+        Duration::from_secs(9),
+    );
+    parity.write(&[
+        (
+            "db.ctmpl",
+            "{{ with secret \"database/creds/short\" }}{{ .Data.username }} {{ .Data.password }}{{ end }}\n\
+             {{ with secret \"secret/app/db\" }}{{ .Data.data.password }}{{ end }}\n",
+        ),
+        (
+            "cert.ctmpl",
+            "{{ with pkiCert \"pki/issue/web\" \"common_name=c.example.com\" \"ttl=1h\" }}{{ .Cert }}{{ .Key }}{{ end }}",
+        ),
+    ]);
+    std::fs::create_dir_all(parity.dir().join("ours")).unwrap();
+    let config = format!(
+        "default_store = \"vault\"\n{}[agent]\npoll_interval = \"300ms\"\n\
+         [[template]]\nsource = \"db.ctmpl\"\ndestination = \"ours/db\"\n\
+         [[template]]\nsource = \"cert.ctmpl\"\ndestination = \"ours/cert\"\n",
+        parity.base
+    );
+    std::fs::write(parity.dir().join("ironsecrets.toml"), config).unwrap();
+    let db = |dir: &Path| {
+        let text = std::fs::read_to_string(dir.join("ours/db")).unwrap_or_default();
+        let mut lines = text.lines().map(str::to_owned);
+        let creds = lines.next().unwrap_or_default();
+        (creds, lines.next().unwrap_or_default())
+    };
+    let dir = parity.dir().to_path_buf();
+    let mut agent = crate::agent::Agent::spawn(parity.vault.command(&["agent"]), &dir);
+    let secs = Duration::from_secs;
+    agent.wait_for("a first render", secs(20), |_| {
+        dir.join("ours/cert").exists() && !db(&dir).0.is_empty()
+    });
+    let (first, kv) = db(&dir);
+    assert_eq!(kv, "v2-pass");
+    assert_eq!(parity.vault.leases("short"), 1);
+    let cert = read(&dir, "ours/cert");
+
+    // A reload renders with the kept values: no new credential, no new certificate.
+    agent.signal("HUP");
+    agent.wait_for("the reload", secs(10), |a| {
+        a.stderr().contains("reloaded the config")
+    });
+    assert_eq!(
+        (db(&dir).0, parity.vault.leases("short")),
+        (first.clone(), 1)
+    );
+
+    // A new KV version is polled in; the credential line stays.
+    parity
+        .vault
+        .bao
+        .run(&["kv", "put", "secret/app/db", "password=v3-pass"]);
+    agent.wait_for("the new version", secs(10), |_| db(&dir).1 == "v3-pass");
+    assert_eq!(db(&dir).0, first);
+
+    // At the max ttl the lease manager issues a new credential: re-rendered.
+    agent.wait_for("a new credential", secs(30), |_| db(&dir).0 != first);
+    let (user, pass) = db(&dir)
+        .0
+        .split_once(' ')
+        .map(|(u, p)| (u.to_owned(), p.to_owned()))
+        .unwrap();
+    parity
+        .vault
+        .pg
+        .try_psql_as(&user, &pass, "postgres", "select 1")
+        .expect("the new credential logs in");
+    let stderr = agent.stderr();
+    assert!(agent.stop().success());
+    assert!(
+        stderr.contains("secret \"database/creds/short\" changed"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&pass) && !stderr.contains("v3-pass"),
+        "{stderr}"
+    );
+
+    // A restart finds the certificate in its file and keeps it.
+    let output = parity.vault.command(&["agent", "--once"]).output().unwrap();
+    finished(output, 0);
+    assert_eq!(
+        read(&dir, "ours/cert"),
+        cert,
+        "pkiCert issued nothing on restart"
+    );
+}

@@ -17,4 +17,4 @@ pub use agent_spec::{AgentSpec, ExecSpec, Restart};
 pub use auth::{AuthSpec, Credential};
 pub use config::{CONFIG_ENV, CONFIG_FILE, Config, Engine, TemplateSpec};
 pub use resolver::{Resolved, Resolver};
-pub use watch::{Poll, WatchEvent, Watcher};
+pub use watch::{Poll, WatchEvent, Watcher, jittered};

@@ -332,8 +332,8 @@ impl Poller {
     }
 }
 
-/// `interval` ±10 %.
-fn jittered(interval: Duration) -> Duration {
+/// `interval` ±10 %, so many pollers do not ask at the same moment.
+pub fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(rand::thread_rng().gen_range(0.9..1.1))
 }
 

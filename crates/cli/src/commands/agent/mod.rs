@@ -6,9 +6,11 @@
 //! the process restarted only when the rendered bytes changed.
 //!
 //! - `plan`: the templates and environment of one config file;
-//! - `child`: the supervised process and template commands.
+//! - `child`: the supervised process and template commands;
+//! - `consul`: consul-template templates and the keepers of their dependencies.
 
 mod child;
+mod consul;
 mod plan;
 
 use std::collections::{HashMap, HashSet};
@@ -28,8 +30,9 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use self::child::{Child, run_command};
+use self::consul::{ConsulTemplate, Keepers};
 use self::plan::{Plan, Template};
-use crate::commands::render::{read_source, render_consul_template};
+use crate::ctmpl::Rendered;
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
 use crate::mask::Patterns;
@@ -61,15 +64,6 @@ pub async fn run(
 ) -> CliResult<u8> {
     let config = Config::discover(config_path)?;
     let mut plan = Plan::load(&config)?;
-    if !plan.consul_templates.is_empty() && !args.once {
-        return Err(Error::config(format!(
-            "{}: consul-template templates are rendered by `ironsecrets render` and \
-             `ironsecrets agent --once`; the long-running agent keeps native templates \
-             current (see docs/vault-agent.md to convert)",
-            plan.consul_templates[0].source.display()
-        ))
-        .into());
-    }
     if plan.templates.is_empty() && plan.exec.is_none() && plan.consul_templates.is_empty() {
         return Err(Error::config(
             "nothing for the agent to do: add [[template]] or [exec] to ironsecrets.toml",
@@ -77,6 +71,7 @@ pub async fn run(
         .into());
     }
     let poll = poll(&config)?;
+    let mut keepers = Keepers::new(poll.interval);
     let resolver = Arc::new(Resolver::new(config).with_default_store(store));
     let watcher = Watcher::new(resolver, LeaseConfig::default(), poll);
     let mut events = watcher.subscribe();
@@ -84,16 +79,21 @@ pub async fn run(
     // Everything is resolved before anything is written: all or nothing at start.
     watcher.resolve(plan.references()).await?;
     let mut masking = Masking::new();
+    let mut consul = Vec::with_capacity(plan.consul_templates.len());
+    for template in &mut plan.consul_templates {
+        consul.push(keepers.render(watcher.resolver(), template).await?);
+    }
     for template in &plan.templates {
         apply(&watcher, template, &mut masking).await?;
+    }
+    for (template, rendered) in plan.consul_templates.iter().zip(consul) {
+        write_consul(&template.spec, rendered, &mut masking).await?;
     }
     let (mut env, resolved) = plan.render_env(&watcher).await?;
     masking.add(&resolved);
     if args.once {
-        for spec in &plan.consul_templates {
-            write_consul_template(watcher.resolver(), spec).await?;
-        }
         // The credentials stay valid for whoever reads the files next.
+        keepers.shutdown().await;
         watcher.shutdown(false).await;
         return Ok(0);
     }
@@ -107,6 +107,7 @@ pub async fn run(
     let mut interrupt =
         signal(SignalKind::interrupt()).map_err(|e| io_error(e, "signal handler"))?;
     let mut changed: HashSet<Reference> = HashSet::new();
+    let mut consul_changed = HashSet::new();
     let mut render_at: Option<Instant> = None;
     let mut restart_at: Option<Instant> = None;
     let code = loop {
@@ -128,8 +129,17 @@ pub async fn run(
                 }
                 Err(broadcast::error::RecvError::Closed) => break 1,
             },
+            Some(dependency) = keepers.changed() => {
+                log(format_args!("{} changed", dependency.1));
+                consul_changed.insert(dependency);
+                render_at.get_or_insert(Instant::now() + COALESCE);
+            }
             () = sleep_until(render_at) => {
                 render_at = None;
+                let consul_changed = std::mem::take(&mut consul_changed);
+                for template in plan.consul_templates.iter_mut().filter(|t| t.uses(&consul_changed)) {
+                    refresh_consul(&watcher, &mut keepers, template, &mut masking).await;
+                }
                 let changed = std::mem::take(&mut changed);
                 for template in plan.templates.iter().filter(|t| t.uses(&changed)) {
                     if let Err(e) = apply(&watcher, template, &mut masking).await {
@@ -154,7 +164,7 @@ pub async fn run(
                 break exit_code(status);
             }
             _ = hangup.recv() => {
-                match reload(config_path, &watcher, &mut masking).await {
+                match reload(config_path, &watcher, &mut keepers, &mut masking).await {
                     Ok(new) => {
                         let old = std::mem::replace(&mut plan, new);
                         log(format_args!("reloaded the config"));
@@ -178,6 +188,7 @@ pub async fn run(
             _ = interrupt.recv() => break shutdown(&plan, child.take()).await?,
         }
     };
+    keepers.shutdown().await;
     watcher.shutdown(false).await;
     Ok(code)
 }
@@ -202,45 +213,56 @@ async fn apply(watcher: &Watcher, template: &Template, masking: &mut Masking) ->
     let spec = template.spec.as_ref().expect("a file template");
     let (text, resolved) = template.render(watcher).await?;
     masking.add([&resolved]);
+    write_file(spec, &text, masking).await
+}
+
+/// Writes `text` to a template's file if its bytes changed, then runs its command.
+async fn write_file(spec: &TemplateSpec, text: &str, masking: &Masking) -> CliResult {
+    let name = spec.destination.display().to_string();
     let written = write_atomic(
         &spec.destination,
         text.as_bytes(),
         spec.mode()?,
         spec.backup,
     )
-    .map_err(|e| io_error(e, &template.name))?;
+    .map_err(|e| io_error(e, &name))?;
     if !written {
         return Ok(());
     }
-    log(format_args!("rendered {}", template.name));
+    log(format_args!("rendered {name}"));
     if let Some(command) = spec.command.as_ref().filter(|c| !c.is_empty()) {
         match run_command(command, spec.command_timeout, masking.receiver()).await {
             Ok(status) if status.success() => {}
-            Ok(status) => log(format_args!(
-                "{}: {} exited ({status})",
-                template.name, command[0]
-            )),
-            Err(e) => log(format_args!("{}: {e}", template.name)),
+            Ok(status) => log(format_args!("{name}: {} exited ({status})", command[0])),
+            Err(e) => log(format_args!("{name}: {e}")),
         }
     }
     Ok(())
 }
 
-/// Renders a consul-template template and writes it if its bytes changed.
-async fn write_consul_template(resolver: &Resolver, spec: &TemplateSpec) -> CliResult {
-    let text = render_consul_template(resolver, spec, &read_source(&spec.source)?).await?;
-    let name = spec.destination.display().to_string();
-    if write_atomic(
-        &spec.destination,
-        text.as_bytes(),
-        spec.mode()?,
-        spec.backup,
-    )
-    .map_err(|e| io_error(e, &name))?
-    {
-        log(format_args!("rendered {name}"));
+/// Renders a consul-template template again and writes it; a failure is logged and
+/// the file left as it is.
+async fn refresh_consul(
+    watcher: &Watcher,
+    keepers: &mut Keepers,
+    template: &mut ConsulTemplate,
+    masking: &mut Masking,
+) {
+    let written = match keepers.render(watcher.resolver(), template).await {
+        Ok(rendered) => write_consul(&template.spec, rendered, masking).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written {
+        let name = template.spec.destination.display();
+        log(format_args!("{name}: not rendered: {e}"));
     }
-    Ok(())
+}
+
+/// Writes a rendered consul-template template if its bytes changed, then runs its
+/// command.
+async fn write_consul(spec: &TemplateSpec, rendered: Rendered, masking: &mut Masking) -> CliResult {
+    masking.add_strings(&rendered.strings);
+    write_file(spec, &rendered.text, masking).await
 }
 
 /// Renders the environment again; when it changed, returns when the process should be
@@ -270,7 +292,12 @@ async fn rerender_env(
 
 /// Reads the config again and resolves what the new plan uses; keys it no longer uses
 /// stop being watched. Stores and auth stay as they were at start.
-async fn reload(path: Option<&Path>, watcher: &Watcher, masking: &mut Masking) -> CliResult<Plan> {
+async fn reload(
+    path: Option<&Path>,
+    watcher: &Watcher,
+    keepers: &mut Keepers,
+    masking: &mut Masking,
+) -> CliResult<Plan> {
     let config = Config::discover(path)?;
     let running = watcher.resolver().config();
     if config.stores != running.stores || config.default_store != running.default_store {
@@ -278,13 +305,16 @@ async fn reload(path: Option<&Path>, watcher: &Watcher, masking: &mut Masking) -
             "[stores] changed: stores and [auth] are read at start; restart the agent to use them"
         ));
     }
-    let plan = Plan::load(&config)?;
+    let mut plan = Plan::load(&config)?;
     watcher.resolve(plan.references()).await?;
     watcher.retain(&plan.keys()).await;
     for template in &plan.templates {
         if let Err(e) = apply(watcher, template, masking).await {
             log(format_args!("{}: not rendered: {e}", template.name));
         }
+    }
+    for template in &mut plan.consul_templates {
+        refresh_consul(watcher, keepers, template, masking).await;
     }
     Ok(plan)
 }
@@ -418,10 +448,31 @@ impl Masking {
 
     /// Adds the values of `resolved` not seen yet.
     fn add<'a>(&mut self, resolved: impl IntoIterator<Item = &'a Resolved>) {
+        let values = resolved
+            .into_iter()
+            .flat_map(Resolved::values)
+            .map(|(reference, value)| (reference.to_string(), value.clone()));
+        self.extend(values.collect(), true);
+    }
+
+    /// Adds the strings a consul-template render fetched (ids and flags among them, so
+    /// the short ones pass unmasked without a warning).
+    fn add_strings(&mut self, strings: &[String]) {
+        let values = strings.iter().map(|s| {
+            (
+                "a consul-template value".to_owned(),
+                SecretValue::from(s.as_str()),
+            )
+        });
+        self.extend(values.collect(), false);
+    }
+
+    /// Adds the values not seen yet and masks with all of them from now on.
+    fn extend(&mut self, values: Vec<(String, SecretValue)>, warn: bool) {
         let before = self.values.len();
-        for (reference, value) in resolved.into_iter().flat_map(Resolved::values) {
-            if !self.values.iter().any(|(_, seen)| seen == value) {
-                self.values.push((reference.to_string(), value.clone()));
+        for (name, value) in values {
+            if !self.values.iter().any(|(_, seen)| *seen == value) {
+                self.values.push((name, value));
             }
         }
         if self.values.len() == before {
@@ -436,7 +487,10 @@ impl Masking {
             .iter()
             .map(|(n, _)| n.as_str())
             .collect();
-        for name in short.iter().filter(|name| new.contains(&name.as_str())) {
+        for name in short
+            .iter()
+            .filter(|name| warn && new.contains(&name.as_str()))
+        {
             log(format_args!(
                 "warning: {name} is shorter than {} bytes and is not masked",
                 crate::mask::MIN_LEN

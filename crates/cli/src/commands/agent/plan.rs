@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use ironsecrets::delivery::{Config, Engine, ExecSpec, Resolved, TemplateSpec, Watcher};
 use ironsecrets::{Error, Reference, is_reference};
 
-use crate::commands::render::{consul_template, fill, read_source, references};
+use super::consul::ConsulTemplate;
+use crate::commands::render::{fill, read_source, references};
 use crate::error::CliResult;
 
 /// The templates and environment of one config file.
@@ -18,8 +19,8 @@ pub struct Plan {
     pub env: Vec<Template>,
     /// The supervised process.
     pub exec: Option<ExecSpec>,
-    /// The consul-template templates (rendered only with `--once`).
-    pub consul_templates: Vec<TemplateSpec>,
+    /// The consul-template templates.
+    pub consul_templates: Vec<ConsulTemplate>,
 }
 
 /// A template (a file's, or one environment variable's) with the references it uses.
@@ -43,8 +44,7 @@ impl Plan {
         for spec in &config.templates {
             spec.mode()?;
             if spec.engine() == Engine::ConsulTemplate {
-                consul_template(spec, &read_source(&spec.source)?)?;
-                consul_templates.push(spec.clone());
+                consul_templates.push(ConsulTemplate::load(spec)?);
                 continue;
             }
             let text = read_source(&spec.source)?;
