@@ -667,7 +667,7 @@ fn dynamic_database_credentials_come_from_one_lease_per_reference_key() {
 }
 
 #[test]
-fn run_and_render_over_aws_secrets_manager() {
+fn run_render_and_agent_over_aws_secrets_manager() {
     let moto = Moto::shared();
     let dir = tempfile::tempdir().unwrap();
     let name = format!("delivery-{}/api", std::process::id());
@@ -733,6 +733,40 @@ fn run_and_render_over_aws_secrets_manager() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("t.out")).unwrap(),
         "aws-old-value"
+    );
+
+    // The agent polls Secrets Manager: a new version is rendered, the previous stage
+    // follows it.
+    std::fs::write(
+        dir.path().join("a.tmpl"),
+        format!("{{{{ secret(\"{reference}\") }}}} {{{{ secret(\"{previous}\") }}}}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ironsecrets.toml"),
+        "[agent]\npoll_interval = \"300ms\"\n[[template]]\nsource = \"a.tmpl\"\ndestination = \"a.out\"\n",
+    )
+    .unwrap();
+    let mut agent = agent::Agent::spawn(command(&["agent"]), dir.path());
+    let out = dir.path().join("a.out");
+    let read = || std::fs::read_to_string(&out).unwrap_or_default();
+    agent.wait_for("a first render", Duration::from_secs(20), |_| {
+        read() == format!("{CANARY} aws-old-value")
+    });
+    finished(
+        command(&["put", &name, "key=aws-new-value"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    agent.wait_for("the new version", Duration::from_secs(20), |_| {
+        read() == format!("aws-new-value {CANARY}")
+    });
+    let stderr = agent.stderr();
+    assert!(agent.stop().success());
+    assert!(
+        !stderr.contains(CANARY) && !stderr.contains("aws-new-value"),
+        "{stderr}"
     );
 }
 
