@@ -39,9 +39,13 @@ async fn pump(reader: Option<Reader>, mut patterns: watch::Receiver<Arc<Patterns
     let mut buffer = vec![0u8; 16 * 1024];
     // Whether new patterns can still come (the sender is alive).
     let mut live = true;
+    // Bytes the previous masker held back: they may begin a value, so the next masker
+    // sees them first.
+    let mut carried = Vec::new();
     loop {
         let current = Arc::clone(&patterns.borrow_and_update());
         let mut masker = Masker::new(&current);
+        write(output, &masker.feed(&std::mem::take(&mut carried)));
         let ended = loop {
             tokio::select! {
                 read = reader.read(&mut buffer) => match read {
@@ -54,12 +58,14 @@ async fn pump(reader: Option<Reader>, mut patterns: watch::Receiver<Arc<Patterns
                 },
             }
         };
-        write(output, &masker.finish());
+        carried = masker.finish();
         if ended {
+            write(output, &carried);
             return;
         }
     }
 }
+
 fn write(output: Output, bytes: &[u8]) {
     if bytes.is_empty() {
         return;

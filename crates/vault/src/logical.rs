@@ -33,7 +33,7 @@ impl VaultClient {
         self.logical(request).await
     }
 
-    /// `PUT /v1/<path>` with `data`: the whole response body, `None` when Vault answers
+    /// `POST /v1/<path>` with `data` (what the Vault CLI's `write` sends): the whole response body, `None` when Vault answers
     /// 204 or 404.
     pub async fn write_logical(
         &self,

@@ -238,13 +238,11 @@ impl VaultOptions {
             ),
             LoginMethod::Jwt => Login::jwt(self.role, required(self.jwt, "jwt", "jwt")?),
             LoginMethod::Kubernetes => {
-                let mut login = Login::kubernetes(required(self.role, "role", "kubernetes")?);
-                if let (Login::Kubernetes { token_file, .. }, Some(file)) =
-                    (&mut login, self.token_file)
-                {
-                    *token_file = file;
+                let login = Login::kubernetes(required(self.role, "role", "kubernetes")?);
+                match self.token_file {
+                    Some(file) => login.with_token_file(file),
+                    None => login,
                 }
-                login
             }
             LoginMethod::Cert => Login::cert(self.cert_name),
         };

@@ -2,6 +2,7 @@
 //! has `key=value` arguments), `secrets` (a list) and `pkiCert` (a certificate kept until
 //! it is due), and how each is fetched.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,8 +17,9 @@ use tokio::sync::Mutex;
 use super::json::from_json;
 use super::pem::Pem;
 
-/// One thing a template asks for; equal requests are fetched once per render.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One thing a template asks for; equal requests are fetched once per render. Debug
+/// is Display: the data's keys, never its values.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Dependency {
     /// `secret "path[?version=N]"`.
     Read {
@@ -50,12 +52,15 @@ pub enum Dependency {
 impl Dependency {
     /// The dependency `function` called with `args` asks for.
     pub fn from_call(function: &str, args: &[Value]) -> std::result::Result<Self, String> {
+        // Errors name an argument by position, never by value: it may be a fetched secret.
         let strings = args
             .iter()
-            .map(|arg| match arg {
+            .enumerate()
+            .map(|(index, arg)| match arg {
                 Value::String(s) => Ok(s.to_string()),
-                other => Err(format!(
-                    "{function}: expected a string argument, got {other}"
+                _ => Err(format!(
+                    "{function}: argument {} is not a string",
+                    index + 1
                 )),
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -64,10 +69,13 @@ impl Dependency {
         };
         let pairs = || {
             rest.iter()
-                .map(|arg| {
+                .enumerate()
+                .map(|(index, arg)| {
                     arg.split_once('=')
                         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .ok_or_else(|| format!("{function}: invalid key=value pair '{arg}'"))
+                        .ok_or_else(|| {
+                            format!("{function}: argument {} is not a key=value pair", index + 2)
+                        })
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()
         };
@@ -95,6 +103,12 @@ impl Dependency {
             },
             _ => return Err(format!("{function}: expected 1 argument")),
         })
+    }
+}
+
+impl fmt::Debug for Dependency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -126,7 +140,8 @@ impl fmt::Display for Dependency {
 /// already in the destination file is kept until 2/3 of its validity has passed.
 pub struct Fetcher {
     client: VaultClient,
-    mounts: Mutex<Vec<ironsecrets::vault::KvMount>>,
+    /// KV mounts found so far, and paths found under none.
+    mounts: Mutex<(Vec<ironsecrets::vault::KvMount>, HashSet<String>)>,
 }
 
 impl Fetcher {
@@ -134,7 +149,7 @@ impl Fetcher {
     pub fn new(client: VaultClient) -> Self {
         Fetcher {
             client,
-            mounts: Mutex::new(Vec::new()),
+            mounts: Mutex::new((Vec::new(), HashSet::new())),
         }
     }
 
@@ -189,7 +204,9 @@ impl Fetcher {
                     return Ok(Fetched::new(pem.value(), Refresh::At(due)));
                 }
                 let body = self.client.write_logical(path, object(data)).await?;
-                let body = body.ok_or_else(|| no_secret(path))?;
+                let body = body.ok_or_else(|| {
+                    Error::not_found(format!("Vault issued no certificate at {path}"))
+                })?;
                 let pem = Pem::from_issue(&body);
                 let due = pem.due_in().unwrap_or(Duration::ZERO);
                 Ok(Fetched::new(pem.value(), Refresh::At(due)))
@@ -240,16 +257,23 @@ impl Fetcher {
     }
 
     async fn mount(&self, path: &str) -> Result<Option<ironsecrets::vault::KvMount>> {
-        let mut mounts = self.mounts.lock().await;
+        let mut guard = self.mounts.lock().await;
+        let (mounts, elsewhere) = &mut *guard;
         if let Some(mount) = mounts
             .iter()
             .find(|m| format!("{path}/").starts_with(&m.path))
         {
             return Ok(Some(mount.clone()));
         }
+        if elsewhere.contains(path) {
+            return Ok(None);
+        }
         let mount = self.client.kv_mount(path).await?;
-        if let Some(mount) = &mount {
-            mounts.push(mount.clone());
+        match &mount {
+            Some(mount) => mounts.push(mount.clone()),
+            None => {
+                elsewhere.insert(path.to_owned());
+            }
         }
         Ok(mount)
     }
@@ -281,14 +305,15 @@ pub enum Refresh {
     Never,
 }
 
-/// The response's lease: an id, or a duration without one (KV v1's default ttl).
+/// The response's lease, when it has an id. A duration without one (KV v1's default
+/// ttl of 768 h) is no lease: such a secret is polled like any static one.
 fn lease(body: &serde_json::Value) -> Option<Lease> {
     let id = body.get("lease_id").and_then(|v| v.as_str()).unwrap_or("");
     let ttl = body
         .get("lease_duration")
         .and_then(|v| v.as_u64())
         .unwrap_or(0);
-    (!id.is_empty() || ttl > 0).then(|| Lease {
+    (!id.is_empty()).then(|| Lease {
         id: id.to_owned(),
         ttl: Duration::from_secs(ttl),
         renewable: body

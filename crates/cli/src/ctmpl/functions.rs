@@ -129,13 +129,15 @@ pub fn register(template: Template, pass: &Pass) -> Template {
 /// An environment variable, or "" (consul-template falls back from `BAO_*` to `VAULT_*`
 /// in OpenBao's agent).
 fn env(name: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .or_else(|| {
-            name.strip_prefix("BAO_")
-                .and_then(|rest| std::env::var(format!("VAULT_{rest}")).ok())
-        })
-        .unwrap_or_default()
+    lookup(name).unwrap_or_default()
+}
+
+/// An environment variable if it is set (even empty), else its `VAULT_*` twin's.
+fn lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok().or_else(|| {
+        name.strip_prefix("BAO_")
+            .and_then(|rest| std::env::var(format!("VAULT_{rest}")).ok())
+    })
 }
 
 fn json(
@@ -157,9 +159,10 @@ fn decode(
     name: &str,
     engine: &base64::engine::GeneralPurpose,
 ) -> Result<Value, TemplateError> {
+    // The decoder's message quotes a byte of the input: say less.
     let bytes = engine
         .decode(string(args, 0, name)?)
-        .map_err(|e| exec(format!("{name}: {e}")))?;
+        .map_err(|_| exec(format!("{name}: the input is not base64")))?;
     String::from_utf8(bytes)
         .map(text)
         .map_err(|_| exec(format!("{name}: the result is not UTF-8")))

@@ -5,7 +5,7 @@
 //! (±10 %); a certificate issued again at 2/3 of its validity (a `pkiCert` kept in its
 //! file survives a restart). A new value that differs is reported as a change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,59 +24,108 @@ use super::json::to_json;
 /// Keeps fetched dependencies current and reports which changed.
 pub struct Keeper {
     fetcher: Arc<Fetcher>,
-    leases: LeaseManager,
+    leases: Arc<LeaseManager>,
+    /// The login token's lease, parent of the leases issued under it.
+    login: Option<ManagedLease>,
     poll: Duration,
-    kept: Mutex<HashMap<Dependency, Kept>>,
-    changes: broadcast::Sender<Dependency>,
+    kept: Mutex<HashMap<Key, Kept>>,
+    changes: broadcast::Sender<KeeperEvent>,
 }
 
-/// One kept dependency: its value, and the task or lease refreshing it.
+/// A kept dependency: a `pkiCert` also by its file (two files keep two certificates).
+type Key = (Dependency, Option<PathBuf>);
+
+/// What happened to a kept dependency.
+#[derive(Clone, Debug)]
+pub enum KeeperEvent {
+    /// Its value changed.
+    Changed(Dependency),
+    /// Fetching it again failed (never a value in the message); the last value stays.
+    Failed(Dependency, String),
+}
+
+/// One kept dependency: its value, and the task or lease refreshing it (the task ends
+/// when it is dropped).
 struct Kept {
     value: watch::Receiver<Value>,
     task: Option<JoinHandle<()>>,
     lease: Option<ManagedLease>,
 }
 
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// A certificate is never issued again sooner than this after the last one.
+const REISSUE_FLOOR: Duration = Duration::from_secs(30);
+
 impl Keeper {
-    /// A keeper fetching through `fetcher`, holding leases in `leases`.
-    pub fn new(fetcher: Fetcher, leases: LeaseManager, poll: Duration) -> Self {
+    /// A keeper fetching through `fetcher`, holding leases in `leases` (as children of
+    /// `login`, the token they are issued under, when the agent logged in).
+    pub fn new(
+        fetcher: Fetcher,
+        leases: Arc<LeaseManager>,
+        login: Option<ManagedLease>,
+        poll: Duration,
+    ) -> Self {
         Keeper {
             fetcher: Arc::new(fetcher),
             leases,
+            login,
             poll,
             kept: Mutex::new(HashMap::new()),
             changes: broadcast::channel(1024).0,
         }
     }
 
-    /// The dependencies that change from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Dependency> {
+    /// What happens to kept dependencies from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<KeeperEvent> {
         self.changes.subscribe()
     }
 
     /// The current value of `dependency`, fetched and kept from its first use.
     pub async fn get(&self, dependency: &Dependency, destination: &Path) -> Result<Value> {
+        let key = (
+            dependency.clone(),
+            matches!(dependency, Dependency::Pki { .. }).then(|| destination.to_path_buf()),
+        );
         let mut kept = self.kept.lock().await;
-        if let Some(entry) = kept.get(dependency) {
+        if let Some(entry) = kept.get(&key) {
             return Ok(entry.value.borrow().clone());
         }
         let fetched = self.fetcher.fetch_kept(dependency, destination).await?;
         let value = fetched.value.clone();
         let entry = self.keep(dependency, destination, fetched).await?;
-        kept.insert(dependency.clone(), entry);
+        kept.insert(key, entry);
         Ok(value)
     }
 
-    /// Stops every lease and task.
-    pub async fn shutdown(&self) {
-        for (_, entry) in self.kept.lock().await.drain() {
-            if let Some(task) = entry.task {
-                task.abort();
-            }
-            if let Some(lease) = entry.lease {
-                lease.stop(false).await;
+    /// Stops keeping every dependency not in `used` (after a reload dropped the
+    /// templates that used them); their leases are revoked.
+    pub async fn retain(&self, used: &HashSet<Dependency>) {
+        let dropped: Vec<Kept> = {
+            let mut kept = self.kept.lock().await;
+            let gone: Vec<Key> = kept
+                .keys()
+                .filter(|(d, _)| !used.contains(d))
+                .cloned()
+                .collect();
+            gone.iter().filter_map(|key| kept.remove(key)).collect()
+        };
+        for mut entry in dropped {
+            if let Some(lease) = entry.lease.take() {
+                lease.stop(true).await;
             }
         }
+    }
+
+    /// Stops every task (leases are left to the lease manager's shutdown).
+    pub async fn shutdown(&self) {
+        self.kept.lock().await.clear();
     }
 
     async fn keep(
@@ -99,14 +148,18 @@ impl Keeper {
                     refresh: Arc::new(refresh),
                     first: std::sync::Mutex::new(Some(credential(&fetched.value, lease)?)),
                 };
-                let managed = self
-                    .leases
-                    .manage(dependency.to_string(), Arc::new(source))
-                    .await?;
+                let (name, source) = (dependency.to_string(), Arc::new(source));
+                let managed = match &self.login {
+                    Some(login) => self.leases.manage_child(name, source, login).await?,
+                    None => self.leases.manage(name, source).await?,
+                };
                 (None, Some(managed))
             }
             Refresh::Poll => (Some(tokio::spawn(refresh.poll(self.poll))), None),
-            Refresh::At(after) => (Some(tokio::spawn(refresh.reissue(after))), None),
+            Refresh::At(after) => {
+                let after = after.max(REISSUE_FLOOR);
+                (Some(tokio::spawn(refresh.reissue(after))), None)
+            }
             Refresh::Never => (None, None),
         };
         Ok(Kept { value, task, lease })
@@ -119,26 +172,36 @@ struct Refresher {
     dependency: Dependency,
     destination: PathBuf,
     sender: watch::Sender<Value>,
-    changes: broadcast::Sender<Dependency>,
+    changes: broadcast::Sender<KeeperEvent>,
 }
 
 impl Refresher {
     fn publish(&self, value: Value) {
         if *self.sender.borrow() != value {
             self.sender.send_replace(value);
-            let _ = self.changes.send(self.dependency.clone());
+            let _ = self
+                .changes
+                .send(KeeperEvent::Changed(self.dependency.clone()));
         }
+    }
+
+    fn failed(&self, err: &Error) {
+        let event = KeeperEvent::Failed(self.dependency.clone(), err.to_string());
+        let _ = self.changes.send(event);
+    }
+
+    async fn fetch(&self) -> Result<Fetched> {
+        self.fetcher
+            .fetch_kept(&self.dependency, &self.destination)
+            .await
     }
 
     async fn poll(self, interval: Duration) {
         loop {
             tokio::time::sleep(jittered(interval)).await;
-            if let Ok(fetched) = self
-                .fetcher
-                .fetch_kept(&self.dependency, &self.destination)
-                .await
-            {
-                self.publish(fetched.value);
+            match self.fetch().await {
+                Ok(fetched) => self.publish(fetched.value),
+                Err(e) => self.failed(&e),
             }
         }
     }
@@ -146,19 +209,18 @@ impl Refresher {
     async fn reissue(self, mut after: Duration) {
         loop {
             tokio::time::sleep(after).await;
-            match self
-                .fetcher
-                .fetch_kept(&self.dependency, &self.destination)
-                .await
-            {
+            match self.fetch().await {
                 Ok(fetched) => {
                     after = match fetched.refresh {
-                        Refresh::At(next) => next.max(Duration::from_secs(1)),
+                        Refresh::At(next) => next.max(REISSUE_FLOOR),
                         _ => return self.publish(fetched.value),
                     };
                     self.publish(fetched.value);
                 }
-                Err(_) => after = Duration::from_secs(5),
+                Err(e) => {
+                    self.failed(&e);
+                    after = REISSUE_FLOOR;
+                }
             }
         }
     }
@@ -177,12 +239,8 @@ impl LeaseSource for LogicalSource {
         if let Some(first) = self.first.lock().expect("first").take() {
             return Ok(first);
         }
-        let refresh = &self.refresh;
-        let fetched = refresh
-            .fetcher
-            .fetch_kept(&refresh.dependency, &refresh.destination)
-            .await?;
-        refresh.publish(fetched.value.clone());
+        let fetched = self.refresh.fetch().await?;
+        self.refresh.publish(fetched.value.clone());
         match fetched.refresh {
             Refresh::Lease(lease) => credential(&fetched.value, lease),
             _ => Err(Error::unexpected("the secret is no longer leased")),

@@ -32,7 +32,7 @@ use ironsecrets::{Error, Result};
 
 pub use self::dependency::{Dependency, Fetcher};
 use self::functions::{Pass, register};
-pub use self::keeper::Keeper;
+pub use self::keeper::{Keeper, KeeperEvent};
 
 /// More passes than this means dependencies keep leading to new ones.
 const MAX_PASSES: usize = 16;
@@ -115,7 +115,8 @@ impl CtTemplate {
             .map_err(|e| Error::invalid_input(format!("{}: {e}", self.name)))
     }
 
-    /// A dependency call the template got wrong (a missing path, a bad `k=v`).
+    /// A dependency call the template got wrong (a missing path, a bad `k=v`); the
+    /// message names arguments by position only.
     fn invalid(&self, pass: &Pass) -> Result<()> {
         match pass.invalid.lock().expect("invalid").take() {
             Some(message) => Err(Error::invalid_input(format!("{}: {message}", self.name))),

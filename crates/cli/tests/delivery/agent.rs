@@ -255,6 +255,22 @@ fn agent_once_renders_and_exits_and_a_bad_template_writes_nothing() {
     );
     assert!(!local.path("started").exists(), "--once starts no process");
 
+    // A command that leaves a helper running (holding its output pipes) does not keep
+    // the agent waiting for the helper.
+    let with_command = "[[template]]\nsource = \"a.tmpl\"\ndestination = \"c.out\"\n\
+                        command = [\"sh\", \"-c\", \"sleep 30 & echo ran > ran.log\"]\n\
+                        command_timeout = \"20s\"\n";
+    std::fs::write(local.path("ironsecrets.toml"), with_command).unwrap();
+    let output = local.command(&["agent", "--once"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    finished(output, 0);
+    assert!(!stderr.contains("did not finish"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(local.path("ran.log")).unwrap(),
+        "ran\n"
+    );
+    std::fs::write(local.path("ironsecrets.toml"), config).unwrap();
+
     // A reference to a missing secret: nothing is written, the error names it.
     std::fs::remove_file(local.path("a.out")).unwrap();
     std::fs::remove_file(local.path("b.out")).unwrap();
@@ -270,7 +286,7 @@ fn agent_once_renders_and_exits_and_a_bad_template_writes_nothing() {
     );
     assert!(!local.path("a.out").exists() && !local.path("b.out").exists());
 
-    // Nothing to do, and a bad [exec] signal, are config errors.
+    // Nothing to do, a bad duration and a bad [exec] signal are config errors.
     std::fs::write(
         local.path("ironsecrets.toml"),
         "[agent]\npoll_interval = \"5s\"\n",
@@ -291,20 +307,31 @@ fn agent_once_renders_and_exits_and_a_bad_template_writes_nothing() {
         14,
         "'often' is not a duration",
     );
+    std::fs::write(
+        local.path("ironsecrets.toml"),
+        "[exec]\ncommand = [\"true\"]\nstop_signal = \"SIGTREM\"\n",
+    )
+    .unwrap();
+    crate::fails(
+        local.command(&["agent"]).output().unwrap(),
+        14,
+        "'SIGTREM' is not a signal name",
+    );
 }
 
 #[test]
 fn agent_holds_one_lease_renews_it_and_restarts_the_process_on_rotation() {
     let vault = VaultSetup::start();
     let engine = DatabaseEngine::at(&vault.bao, "database");
-    // Renewed at 2/3 of 3 s; the 9 s max ttl forces a new credential.
+    // Renewed at 2/3 of 6 s; the 18 s max ttl forces a new credential (late enough
+    // for the checks before it on a loaded machine).
     engine.dynamic_role(
         "short",
         "pg",
         &[POSTGRES_CREATION],
         &[],
-        3 * SECOND,
-        9 * SECOND,
+        6 * SECOND,
+        18 * SECOND,
     );
     let dir = vault.dir.path();
     let user = "isec://vault/database/creds/short?lease=dynamic#username";
@@ -371,7 +398,7 @@ DB_PASS = "{pass}"
     assert_eq!(creds().0, user1, "a renewal changes nothing");
 
     // At the max ttl a new credential replaces the old: file, environment, process.
-    agent.wait_for("a rotation", 30 * SECOND, |_| lines(&users).len() == 2);
+    agent.wait_for("a rotation", 60 * SECOND, |_| lines(&users).len() == 2);
     let (user2, pass2) = creds();
     assert_ne!(user2, user1);
     assert_eq!(lines(&users), [user1, user2.clone()]);
@@ -465,4 +492,117 @@ fn agent_logs_in_with_approle_or_a_token_file() {
         stderr.contains("cannot read ") && stderr.contains("nope"),
         "{stderr}"
     );
+}
+
+#[test]
+fn agent_signals_or_leaves_the_process_as_restart_says() {
+    for (restart, expected) in [("signal", "got USR1\n"), ("never", "")] {
+        let local = Local::new();
+        std::fs::write(
+            local.path("ironsecrets.toml"),
+            format!(
+                r#"
+[agent]
+poll_interval = "200ms"
+
+[exec]
+command = ["sh", "-c", "echo start >> starts.log; trap 'echo got USR1' USR1; while :; do sleep 0.1; done"]
+restart = "{restart}"
+restart_signal = "USR1"
+debounce = "100ms"
+stop_signal = "TERM"
+kill_timeout = "1s"
+
+[exec.env]
+PW = "isec:///app/pw"
+"#
+            ),
+        )
+        .unwrap();
+        let starts = local.path("starts.log");
+        let mut agent = Agent::spawn(local.command(&["agent"]), local.dir.path());
+        agent.wait_for("a first start", 20 * SECOND, |_| lines(&starts).len() == 1);
+        local.ok_stdin(&["put", "app/pw", "-"], "rotated-pw-77aa");
+        agent.wait_for("the change", 20 * SECOND, |a| {
+            a.stderr().contains("isec:///app/pw changed")
+        });
+        if restart == "signal" {
+            agent.wait_for("the signal", 10 * SECOND, |a| a.stdout() == expected);
+        } else {
+            std::thread::sleep(SECOND);
+            assert_eq!(agent.stdout(), expected);
+        }
+        assert_eq!(
+            lines(&starts).len(),
+            1,
+            "restart = {restart} starts nothing new"
+        );
+        // The trap ignores nothing but USR1: TERM stops it within the kill timeout.
+        assert!(agent.stop().success());
+    }
+}
+
+#[test]
+fn credentials_follow_the_login_token_they_were_issued_under() {
+    let vault = VaultSetup::start();
+    let bao = &vault.bao;
+    let dir = vault.dir.path();
+    let policy = "path \"database/creds/app\" { capabilities = [\"read\"] }\n\
+                  path \"sys/leases/*\" { capabilities = [\"update\"] }\n";
+    bao.token_with_policy("creds", policy);
+    bao.run(&["auth", "enable", "approle"]);
+    // A token that cannot outlive 8 s: the agent logs in again before it ends.
+    bao.run(&[
+        "write",
+        "auth/approle/role/agent",
+        "token_policies=creds",
+        "token_ttl=4s",
+        "token_max_ttl=8s",
+    ]);
+    let role_id = bao.run(&["read", "-field=role_id", "auth/approle/role/agent/role-id"]);
+    let secret_id = bao.run(&[
+        "write",
+        "-f",
+        "-field=secret_id",
+        "auth/approle/role/agent/secret-id",
+    ]);
+    std::fs::write(dir.join("role-id"), role_id.trim()).unwrap();
+    std::fs::write(dir.join("secret-id"), secret_id.trim()).unwrap();
+    let user = "isec://vault/database/creds/app?lease=dynamic#username";
+    let pass = "isec://vault/database/creds/app?lease=dynamic#password";
+    std::fs::write(
+        dir.join("creds.tmpl"),
+        format!("{{{{ secret(\"{user}\") }}}} {{{{ secret(\"{pass}\") }}}}"),
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(dir.join("ironsecrets.toml")).unwrap();
+    std::fs::write(
+        dir.join("ironsecrets.toml"),
+        format!(
+            "{config}[auth.vault]\nmethod = \"approle\"\nrole_id_file = \"role-id\"\n\
+             secret_id_file = \"secret-id\"\n\
+             [[template]]\nsource = \"creds.tmpl\"\ndestination = \"creds.txt\"\n"
+        ),
+    )
+    .unwrap();
+    let creds = || std::fs::read_to_string(dir.join("creds.txt")).unwrap_or_default();
+    let mut command = vault.command(&["agent"]);
+    command.env_remove("VAULT_TOKEN");
+    let mut agent = Agent::spawn(command, dir);
+    agent.wait_for("a first render", 20 * SECOND, |_| !creds().is_empty());
+    let first = creds();
+    // Vault revokes what the old token issued when it ends: the credential is issued
+    // again under the new token before that, and the file follows.
+    agent.wait_for("a credential under the new token", 30 * SECOND, |_| {
+        creds() != first
+    });
+    let (user, pass) = creds()
+        .split_once(' ')
+        .map(|(u, p)| (u.to_owned(), p.to_owned()))
+        .unwrap();
+    vault
+        .pg
+        .try_psql_as(&user, &pass, "postgres", "select 1")
+        .expect("the credential issued under the new token logs in");
+    assert!(agent.stop().success());
 }

@@ -287,7 +287,7 @@ fn consul_template_errors_name_the_template_and_write_nothing() {
         (
             "pair.ctmpl",
             "{{ secret \"pki/issue/web\" \"common_name\" }}",
-            "invalid key=value pair",
+            "argument 2 is not a key=value pair",
         ),
         ("func.ctmpl", "{{ plugin \"x\" }}", "plugin"),
     ];
@@ -325,8 +325,9 @@ fn the_agent_keeps_consul_templates_current_without_issuing_again() {
         "pg",
         &[ironsecrets_testkit::services::database::POSTGRES_CREATION],
         &[],
-        Duration::from_secs(3),
-        Duration::from_secs(9),
+        // Late enough a rotation for the checks before it on a loaded machine.
+        Duration::from_secs(6),
+        Duration::from_secs(18),
     );
     parity.write(&[
         (
@@ -383,7 +384,7 @@ fn the_agent_keeps_consul_templates_current_without_issuing_again() {
     assert_eq!(db(&dir).0, first);
 
     // At the max ttl the lease manager issues a new credential: re-rendered.
-    agent.wait_for("a new credential", secs(30), |_| db(&dir).0 != first);
+    agent.wait_for("a new credential", secs(60), |_| db(&dir).0 != first);
     let (user, pass) = db(&dir)
         .0
         .split_once(' ')

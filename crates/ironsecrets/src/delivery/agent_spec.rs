@@ -90,7 +90,7 @@ fn five_minutes() -> Duration {
     Duration::from_secs(300)
 }
 
-fn thirty_seconds() -> Duration {
+pub(super) fn thirty_seconds() -> Duration {
     Duration::from_secs(30)
 }
 

@@ -14,8 +14,8 @@ use ironsecrets_core::{Error, Result, SecretValue};
 use ironsecrets_vault::Login;
 use serde::Deserialize;
 
-/// One store's auto-auth method. Its files are read when the agent starts and when it
-/// reloads its config; the Kubernetes token file also at each login.
+/// One store's auto-auth method. Its files are read when the agent starts (a new secret
+/// id or JWT takes a restart); the Kubernetes token file is read at each login.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthSpec {
@@ -90,16 +90,11 @@ impl AuthSpec {
                 token_file,
                 mount,
             } => {
-                let mut login = Login::kubernetes(role.clone());
-                if let (
-                    Login::Kubernetes {
-                        token_file: file, ..
-                    },
-                    Some(path),
-                ) = (&mut login, token_file)
-                {
-                    *file = path.clone();
-                }
+                let login = Login::kubernetes(role.clone());
+                let login = match token_file {
+                    Some(path) => login.with_token_file(path.clone()),
+                    None => login,
+                };
                 with_mount(login, mount)
             }
         })

@@ -31,7 +31,7 @@ use serde::Deserialize;
 
 #[cfg(feature = "vault")]
 use super::AuthSpec;
-use super::agent_spec::duration;
+use super::agent_spec::{duration, thirty_seconds};
 use super::{AgentSpec, ExecSpec};
 
 /// The environment variable naming the config file.
@@ -101,6 +101,33 @@ pub struct TemplateSpec {
 }
 
 impl TemplateSpec {
+    /// The template's language: `engine`, else by the source's extension.
+    pub fn engine(&self) -> Engine {
+        self.engine.unwrap_or_else(|| {
+            if self.source.extension().is_some_and(|e| e == "ctmpl") {
+                Engine::ConsulTemplate
+            } else {
+                Engine::Jinja
+            }
+        })
+    }
+
+    /// The destination's mode: `perms` parsed as octal, 0600 when not given.
+    pub fn mode(&self) -> Result<u32> {
+        match &self.perms {
+            None => Ok(0o600),
+            Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
+                .ok()
+                .filter(|mode| *mode <= 0o7777)
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "template {}: perms '{text}' is not an octal mode like \"0640\"",
+                        self.destination.display()
+                    ))
+                }),
+        }
+    }
+
     /// A template rendered from `source` to `destination` with the defaults.
     pub fn new(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
         TemplateSpec {
@@ -126,41 +153,6 @@ pub enum Engine {
     /// The consul-template subset Vault Agent's `.ctmpl` files use:
     /// `{{ with secret "secret/data/app" }}{{ .Data.data.password }}{{ end }}`.
     ConsulTemplate,
-}
-
-impl TemplateSpec {
-    /// The template's language: `engine`, else by the source's extension.
-    pub fn engine(&self) -> Engine {
-        self.engine.unwrap_or_else(|| {
-            if self.source.extension().is_some_and(|e| e == "ctmpl") {
-                Engine::ConsulTemplate
-            } else {
-                Engine::Jinja
-            }
-        })
-    }
-}
-
-fn thirty_seconds() -> Duration {
-    Duration::from_secs(30)
-}
-
-impl TemplateSpec {
-    /// The destination's mode: `perms` parsed as octal, 0600 when not given.
-    pub fn mode(&self) -> Result<u32> {
-        match &self.perms {
-            None => Ok(0o600),
-            Some(text) => u32::from_str_radix(text.trim_start_matches("0o"), 8)
-                .ok()
-                .filter(|mode| *mode <= 0o7777)
-                .ok_or_else(|| {
-                    Error::config(format!(
-                        "template {}: perms '{text}' is not an octal mode like \"0640\"",
-                        self.destination.display()
-                    ))
-                }),
-        }
-    }
 }
 
 impl Config {

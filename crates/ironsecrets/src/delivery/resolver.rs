@@ -62,7 +62,7 @@ impl Resolver {
 
     /// The client of a named store (`None`: the default store), opened once.
     pub async fn client(&self, store: Option<&str>) -> Result<Client> {
-        let key = self.client_key(store);
+        let key = self.store_name(store);
         if let Some(client) = self.clients.lock().expect("clients").get(&key) {
             return Ok(client.clone());
         }
@@ -74,7 +74,7 @@ impl Resolver {
     /// Uses `client` for a named store (`None`: the default store) from now on, e.g.
     /// one opened with credentials of its own.
     pub fn set_client(&self, store: Option<&str>, client: Client) {
-        let key = self.client_key(store);
+        let key = self.store_name(store);
         self.clients.lock().expect("clients").insert(key, client);
     }
 
@@ -89,9 +89,10 @@ impl Resolver {
         }
     }
 
-    /// The default store goes by its config name, so `isec:///x` and
-    /// `isec://<default_store>/x` share a client.
-    fn client_key(&self, store: Option<&str>) -> Option<String> {
+    /// The name a store goes by: the default store by its config name, so `isec:///x`
+    /// and `isec://<default_store>/x` share a client (`None` only for a default store
+    /// the config does not name).
+    pub fn store_name(&self, store: Option<&str>) -> Option<String> {
         match store {
             Some(name) => Some(name.to_owned()),
             None if self.default_uri.is_none() => self.config.default_store.clone(),

@@ -68,17 +68,20 @@ pub enum WatchEvent {
 /// Keeps the values of every reference it resolved current, and reports changes.
 pub struct Watcher {
     resolver: Arc<Resolver>,
-    leases: LeaseManager,
+    leases: Arc<LeaseManager>,
+    /// The login token's lease per store name, the parent of the leases issued there.
+    logins: std::sync::Mutex<HashMap<Option<String>, ManagedLease>>,
     poll: Poll,
     watched: Mutex<HashMap<Reference, Watched>>,
     events: broadcast::Sender<WatchEvent>,
     forwarder: JoinHandle<()>,
 }
 
-/// One watched key: its current read, and what keeps it current.
+/// One watched key: its current read, and what keeps it current (its task ends when it
+/// is dropped).
 struct Watched {
     current: watch::Receiver<Arc<Read>>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
     lease: Option<ManagedLease>,
 }
 
@@ -86,12 +89,13 @@ impl Watcher {
     /// A watcher reading through `resolver`'s clients, holding leases under `leases`'
     /// policy. Starts a task on the current tokio runtime.
     pub fn new(resolver: Arc<Resolver>, leases: LeaseConfig, poll: Poll) -> Self {
-        let leases = LeaseManager::new(leases);
+        let leases = Arc::new(LeaseManager::new(leases));
         let (events, _) = broadcast::channel(1024);
         let forwarder = tokio::spawn(forward_lease_events(leases.subscribe(), events.clone()));
         Watcher {
             resolver,
             leases,
+            logins: std::sync::Mutex::new(HashMap::new()),
             poll,
             watched: Mutex::new(HashMap::new()),
             events,
@@ -104,9 +108,18 @@ impl Watcher {
         &self.resolver
     }
 
-    /// The lease manager holding the dynamic credentials, also for a login token's lease.
-    pub fn leases(&self) -> &LeaseManager {
+    /// The lease manager holding the dynamic credentials and the login tokens; its
+    /// events are forwarded as [`WatchEvent`]s.
+    pub fn leases(&self) -> &Arc<LeaseManager> {
         &self.leases
+    }
+
+    /// The login token's lease of a store (`None`: the default store), if the agent
+    /// logged in there: the parent to give leases issued under that token, so they are
+    /// issued again when the token is replaced (Vault revokes them with the old one).
+    pub fn login(&self, store: Option<&str>) -> Option<ManagedLease> {
+        let name = self.resolver.store_name(store);
+        self.logins.lock().expect("logins").get(&name).cloned()
     }
 
     /// Every event from now on.
@@ -128,14 +141,24 @@ impl Watcher {
                 continue;
             }
             let key = reference.key();
-            if !watched.contains_key(&key) {
-                let entry = self.watch(&key).await.map_err(|e| in_reference(e, &key))?;
-                watched.insert(key.clone(), entry);
-            }
-            let read = Arc::clone(&watched[&key].current.borrow());
-            resolved
-                .values
-                .insert(reference.clone(), read.field(reference)?);
+            let value = match watched.get(&key) {
+                Some(entry) => entry.current.borrow().field(reference)?,
+                None => {
+                    let entry = self.watch(&key).await.map_err(|e| in_reference(e, &key))?;
+                    let value = entry.current.borrow().field(reference);
+                    match value {
+                        Ok(value) => {
+                            watched.insert(key.clone(), entry);
+                            value
+                        }
+                        Err(e) => {
+                            entry.stop(true).await;
+                            return Err(e);
+                        }
+                    }
+                }
+            };
+            resolved.values.insert(reference.clone(), value);
         }
         Ok(resolved)
     }
@@ -159,10 +182,8 @@ impl Watcher {
 
     /// Stops every task; with `revoke`, revokes every lease first.
     pub async fn shutdown(&self, revoke: bool) {
-        let entries: Vec<Watched> = self.watched.lock().await.drain().map(|(_, w)| w).collect();
-        for entry in entries {
-            entry.task.abort();
-        }
+        self.watched.lock().await.clear();
+        self.logins.lock().expect("logins").clear();
         self.leases.shutdown(revoke).await;
         self.forwarder.abort();
     }
@@ -191,10 +212,15 @@ impl Watcher {
                     let client = self.resolver.client(Some(store)).await?;
                     let vault = client.vault().map_err(in_auth)?.client().clone();
                     let source = VaultTokenSource::new(vault, login);
-                    self.leases
+                    let lease = self
+                        .leases
                         .manage(format!("auth {store}"), Arc::new(source))
                         .await
                         .map_err(in_auth)?;
+                    self.logins
+                        .lock()
+                        .expect("logins")
+                        .insert(Some(store.clone()), lease);
                 }
             }
         }
@@ -215,9 +241,10 @@ impl Watcher {
                     sender,
                     events: self.events.clone(),
                 };
+                // A pinned version never changes.
                 let task = match version {
-                    VersionSelector::Version(_) => tokio::spawn(async {}),
-                    _ => tokio::spawn(poller.run()),
+                    VersionSelector::Version(_) => None,
+                    _ => Some(tokio::spawn(poller.run())),
                 };
                 Ok(Watched {
                     current,
@@ -228,10 +255,11 @@ impl Watcher {
             Source::Dynamic(kind) => {
                 let source =
                     DynamicSource::new(client.backend().clone(), credential_request(key, kind));
-                let lease = self
-                    .leases
-                    .manage(key.to_string(), Arc::new(source))
-                    .await?;
+                let (name, source) = (key.to_string(), Arc::new(source));
+                let lease = match self.login(key.store()) {
+                    Some(login) => self.leases.manage_child(name, source, &login).await?,
+                    None => self.leases.manage(name, source).await?,
+                };
                 let mut credentials = lease.watch();
                 let first = Read::Leased(credentials.borrow_and_update().data.clone());
                 let (sender, current) = watch::channel(Arc::new(first));
@@ -244,7 +272,7 @@ impl Watcher {
                 });
                 Ok(Watched {
                     current,
-                    task,
+                    task: Some(task),
                     lease: Some(lease),
                 })
             }
@@ -253,10 +281,17 @@ impl Watcher {
 }
 
 impl Watched {
-    async fn stop(self, revoke: bool) {
-        self.task.abort();
-        if let Some(lease) = self.lease {
+    async fn stop(mut self, revoke: bool) {
+        if let Some(lease) = self.lease.take() {
             lease.stop(revoke).await;
+        }
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
         }
     }
 }
@@ -298,11 +333,19 @@ impl Poller {
                 match self.client.metadata(self.key.path()).await {
                     Ok(meta) if meta.current_version == self.version => continue,
                     Ok(_) => {}
-                    Err(e) if e.kind() == ErrorKind::NotFound => {
+                    // A policy that allows reading values only: read them.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::PermissionDenied | ErrorKind::Unsupported
+                        ) =>
+                    {
+                        metadata = false;
+                    }
+                    Err(e) => {
                         self.failed(&e);
                         continue;
                     }
-                    Err(_) => metadata = false,
                 }
             }
             match self

@@ -117,6 +117,15 @@ impl Login {
         }
     }
 
+    /// A Kubernetes login reading its service-account token from `file` (other logins
+    /// are returned as they are).
+    pub fn with_token_file(mut self, file: impl Into<std::path::PathBuf>) -> Self {
+        if let Login::Kubernetes { token_file, .. } = &mut self {
+            *token_file = file.into();
+        }
+        self
+    }
+
     /// The same login against the method mounted at `mount` (e.g. `approle-prod`).
     pub fn with_mount(mut self, mount: impl Into<String>) -> Self {
         let mount = mount.into().trim_matches('/').to_owned();

@@ -1,5 +1,6 @@
-//! The agent's supervised process: started with the rendered environment, its output
-//! masked, stopped with a signal and then SIGKILL.
+//! The agent's supervised process: started with the rendered environment in a process
+//! group of its own, its output masked, stopped with a signal and then SIGKILL for the
+//! whole group (so a helper it started cannot keep the agent waiting).
 
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
@@ -14,6 +15,24 @@ use tokio::task::JoinHandle;
 use crate::child_output::{Output, drain};
 use crate::error::{CliResult, io_error};
 use crate::mask::Patterns;
+
+/// How long a child's output is still copied after it ended.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// A signal by name: `SIGHUP` or `HUP`.
+pub fn parse_signal(name: &str) -> CliResult<Signal> {
+    let full = if name.starts_with("SIG") {
+        name.to_owned()
+    } else {
+        format!("SIG{name}")
+    };
+    full.parse::<Signal>().map_err(|_| {
+        Error::config(format!(
+            "[exec]: '{name}' is not a signal name like SIGTERM"
+        ))
+        .into()
+    })
+}
 
 /// A running child and the task copying its output.
 pub struct Child {
@@ -37,6 +56,7 @@ impl Child {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .map_err(|e| io_error(e, &command[0]))?;
         let pid = Pid::from_raw(process.id().expect("running") as i32);
@@ -63,23 +83,28 @@ impl Child {
         let _ = kill(self.pid, signal);
     }
 
-    /// Waits for the child to end and its output to be copied.
+    /// Waits for the child to end and its output to be copied (for at most a second
+    /// after it ended: a process it started may hold the pipes open).
     pub async fn wait(&mut self) -> CliResult<ExitStatus> {
         let status = self.process.wait().await.map_err(|e| io_error(e, "wait"))?;
-        let _ = (&mut self.output).await;
+        if tokio::time::timeout(DRAIN, &mut self.output).await.is_err() {
+            self.output.abort();
+        }
         Ok(status)
     }
 
-    /// Sends `signal`, waits `timeout` for the child to end, then kills it.
+    /// SIGKILL for the child's whole process group.
+    fn kill_group(&self) {
+        let _ = kill(Pid::from_raw(-self.pid.as_raw()), Signal::SIGKILL);
+    }
+
+    /// Sends `signal`, waits `timeout` for the child to end, then kills its group.
     pub async fn stop(mut self, signal: Signal, timeout: Duration) -> CliResult<ExitStatus> {
         self.signal(signal);
         if let Ok(status) = tokio::time::timeout(timeout, self.wait()).await {
             return status;
         }
-        self.process
-            .kill()
-            .await
-            .map_err(|e| Error::unexpected(format!("cannot kill process {}: {e}", self.pid)))?;
+        self.kill_group();
         self.wait().await
     }
 }
@@ -94,7 +119,8 @@ pub async fn run_command(
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => status,
         Err(_) => {
-            let _ = child.process.kill().await;
+            child.kill_group();
+            let _ = child.wait().await;
             Err(Error::new(
                 ErrorKind::Unavailable,
                 format!(

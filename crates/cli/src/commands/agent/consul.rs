@@ -5,12 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ironsecrets::delivery::{Resolver, TemplateSpec};
-use ironsecrets::lease::{LeaseConfig, LeaseManager};
+use ironsecrets::delivery::{TemplateSpec, Watcher};
 use tokio::sync::mpsc;
 
 use crate::commands::render::{consul_template, read_source, vault_client};
-use crate::ctmpl::{CtTemplate, Dependency, Fetcher, Keeper, Rendered, Source};
+use crate::ctmpl::{CtTemplate, Dependency, Fetcher, Keeper, KeeperEvent, Rendered, Source};
 use crate::error::CliResult;
 
 /// A consul-template template and what its last render used.
@@ -43,8 +42,8 @@ impl ConsulTemplate {
 pub struct Keepers {
     poll: Duration,
     keepers: HashMap<Option<String>, Arc<Keeper>>,
-    sender: mpsc::UnboundedSender<(Option<String>, Dependency)>,
-    receiver: mpsc::UnboundedReceiver<(Option<String>, Dependency)>,
+    sender: mpsc::UnboundedSender<(Option<String>, KeeperEvent)>,
+    receiver: mpsc::UnboundedReceiver<(Option<String>, KeeperEvent)>,
 }
 
 impl Keepers {
@@ -62,10 +61,10 @@ impl Keepers {
     /// Renders `template` with kept dependencies.
     pub async fn render(
         &mut self,
-        resolver: &Resolver,
+        watcher: &Watcher,
         template: &mut ConsulTemplate,
     ) -> CliResult<Rendered> {
-        let keeper = self.keeper(resolver, &template.spec).await?;
+        let keeper = self.keeper(watcher, &template.spec).await?;
         let rendered = template
             .template
             .render(Source::Kept(&keeper), &template.spec.destination)
@@ -74,9 +73,21 @@ impl Keepers {
         Ok(rendered)
     }
 
-    /// The next dependency that changed, with its store.
-    pub async fn changed(&mut self) -> Option<(Option<String>, Dependency)> {
+    /// What happened next to a kept dependency, with its store.
+    pub async fn next(&mut self) -> Option<(Option<String>, KeeperEvent)> {
         self.receiver.recv().await
+    }
+
+    /// Stops keeping what `templates` no longer use (after a reload).
+    pub async fn retain(&self, templates: &[ConsulTemplate]) {
+        for (store, keeper) in &self.keepers {
+            let used: HashSet<Dependency> = templates
+                .iter()
+                .filter(|t| t.spec.store == *store)
+                .flat_map(|t| t.used.iter().cloned())
+                .collect();
+            keeper.retain(&used).await;
+        }
     }
 
     /// Stops every keeper (leases are left to run out).
@@ -86,20 +97,23 @@ impl Keepers {
         }
     }
 
-    async fn keeper(&mut self, resolver: &Resolver, spec: &TemplateSpec) -> CliResult<Arc<Keeper>> {
+    /// The keeper of `spec`'s store, sharing the watcher's lease manager (so its leases
+    /// are children of the store's login, and their events are logged with the others).
+    async fn keeper(&mut self, watcher: &Watcher, spec: &TemplateSpec) -> CliResult<Arc<Keeper>> {
         if let Some(keeper) = self.keepers.get(&spec.store) {
             return Ok(Arc::clone(keeper));
         }
-        let fetcher = Fetcher::new(vault_client(resolver, spec).await?);
-        let leases = LeaseManager::new(LeaseConfig::default());
-        let keeper = Arc::new(Keeper::new(fetcher, leases, self.poll));
+        let fetcher = Fetcher::new(vault_client(watcher.resolver(), spec).await?);
+        let login = watcher.login(spec.store.as_deref());
+        let leases = Arc::clone(watcher.leases());
+        let keeper = Arc::new(Keeper::new(fetcher, leases, login, self.poll));
         let (mut changes, sender, store) =
             (keeper.subscribe(), self.sender.clone(), spec.store.clone());
         tokio::spawn(async move {
             loop {
                 match changes.recv().await {
-                    Ok(dependency) => {
-                        if sender.send((store.clone(), dependency)).is_err() {
+                    Ok(event) => {
+                        if sender.send((store.clone(), event)).is_err() {
                             return;
                         }
                     }

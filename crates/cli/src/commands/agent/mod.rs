@@ -24,15 +24,14 @@ use ironsecrets::delivery::{
 };
 use ironsecrets::lease::LeaseConfig;
 use ironsecrets::{Error, Reference, SecretValue};
-use nix::sys::signal::Signal;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
-use self::child::{Child, run_command};
+use self::child::{Child, parse_signal, run_command};
 use self::consul::{ConsulTemplate, Keepers};
 use self::plan::{Plan, Template};
-use crate::ctmpl::Rendered;
+use crate::ctmpl::{KeeperEvent, Rendered};
 use crate::error::{CliResult, io_error};
 use crate::fs::write_atomic;
 use crate::mask::Patterns;
@@ -76,12 +75,17 @@ pub async fn run(
     let watcher = Watcher::new(resolver, LeaseConfig::default(), poll);
     let mut events = watcher.subscribe();
     watcher.authenticate().await?;
-    // Everything is resolved before anything is written: all or nothing at start.
-    watcher.resolve(plan.references()).await?;
+    // Everything is resolved before anything is written: all or nothing at start. With
+    // --once no process starts, so its environment is not resolved.
+    let references: Vec<&Reference> = match args.once {
+        true => plan.file_references().collect(),
+        false => plan.references().collect(),
+    };
+    watcher.resolve(references).await?;
     let mut masking = Masking::new();
     let mut consul = Vec::with_capacity(plan.consul_templates.len());
     for template in &mut plan.consul_templates {
-        consul.push(keepers.render(watcher.resolver(), template).await?);
+        consul.push(keepers.render(&watcher, template).await?);
     }
     for template in &plan.templates {
         apply(&watcher, template, &mut masking).await?;
@@ -89,18 +93,21 @@ pub async fn run(
     for (template, rendered) in plan.consul_templates.iter().zip(consul) {
         write_consul(&template.spec, rendered, &mut masking).await?;
     }
-    let (mut env, resolved) = plan.render_env(&watcher).await?;
-    masking.add(&resolved);
     if args.once {
         // The credentials stay valid for whoever reads the files next.
         keepers.shutdown().await;
         watcher.shutdown(false).await;
         return Ok(0);
     }
+    let (mut env, resolved) = plan.render_env(&watcher).await?;
+    masking.add(&resolved);
     let mut child = match &plan.exec {
         Some(exec) => Some(start(exec, &env, &masking)?),
         None => None,
     };
+    // The environment the running process was started with: a restart is due only when
+    // the rendered one differs from it (a change and its undoing restart nothing).
+    let mut started_env = env.clone();
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| io_error(e, "signal handler"))?;
     let mut terminate =
         signal(SignalKind::terminate()).map_err(|e| io_error(e, "signal handler"))?;
@@ -129,11 +136,16 @@ pub async fn run(
                 }
                 Err(broadcast::error::RecvError::Closed) => break 1,
             },
-            Some(dependency) = keepers.changed() => {
-                log(format_args!("{} changed", dependency.1));
-                consul_changed.insert(dependency);
-                render_at.get_or_insert(Instant::now() + COALESCE);
-            }
+            Some((store, event)) = keepers.next() => match event {
+                KeeperEvent::Changed(dependency) => {
+                    log(format_args!("{dependency} changed"));
+                    consul_changed.insert((store, dependency));
+                    render_at.get_or_insert(Instant::now() + COALESCE);
+                }
+                KeeperEvent::Failed(dependency, message) => {
+                    log(format_args!("{dependency}: {message}"));
+                }
+            },
             () = sleep_until(render_at) => {
                 render_at = None;
                 let consul_changed = std::mem::take(&mut consul_changed);
@@ -154,8 +166,11 @@ pub async fn run(
             }
             () = sleep_until(restart_at) => {
                 restart_at = None;
-                if let (Some(exec), Some(running)) = (&plan.exec, child.take()) {
+                if env != started_env
+                    && let (Some(exec), Some(running)) = (&plan.exec, child.take())
+                {
                     child = Some(restart(exec, running, &env, &masking).await?);
+                    started_env = env.clone();
                 }
             }
             status = wait(&mut child) => {
@@ -164,7 +179,7 @@ pub async fn run(
                 break exit_code(status);
             }
             _ = hangup.recv() => {
-                match reload(config_path, &watcher, &mut keepers, &mut masking).await {
+                match reload(config_path, &watcher, &mut keepers, &mut masking, &plan).await {
                     Ok(new) => {
                         let old = std::mem::replace(&mut plan, new);
                         log(format_args!("reloaded the config"));
@@ -179,6 +194,7 @@ pub async fn run(
                                 stop(exec, running).await?;
                             }
                             child = replace_exec(&watcher, &plan, &mut env, &mut masking).await?;
+                            started_env = env.clone();
                         }
                     }
                     Err(e) => log(format_args!("reload failed, the running config stays: {e}")),
@@ -248,7 +264,7 @@ async fn refresh_consul(
     template: &mut ConsulTemplate,
     masking: &mut Masking,
 ) {
-    let written = match keepers.render(watcher.resolver(), template).await {
+    let written = match keepers.render(watcher, template).await {
         Ok(rendered) => write_consul(&template.spec, rendered, masking).await,
         Err(e) => Err(e),
     };
@@ -297,16 +313,21 @@ async fn reload(
     watcher: &Watcher,
     keepers: &mut Keepers,
     masking: &mut Masking,
+    running: &Plan,
 ) -> CliResult<Plan> {
     let config = Config::discover(path)?;
-    let running = watcher.resolver().config();
-    if config.stores != running.stores || config.default_store != running.default_store {
+    let started = watcher.resolver().config();
+    if config.stores != started.stores || config.default_store != started.default_store {
         log(format_args!(
             "[stores] changed: stores and [auth] are read at start; restart the agent to use them"
         ));
     }
     let mut plan = Plan::load(&config)?;
-    watcher.resolve(plan.references()).await?;
+    if let Err(e) = watcher.resolve(plan.references()).await {
+        // What the failed resolve started watching is let go again.
+        watcher.retain(&running.keys()).await;
+        return Err(e.into());
+    }
     watcher.retain(&plan.keys()).await;
     for template in &plan.templates {
         if let Err(e) = apply(watcher, template, masking).await {
@@ -316,6 +337,7 @@ async fn reload(
     for template in &mut plan.consul_templates {
         refresh_consul(watcher, keepers, template, masking).await;
     }
+    keepers.retain(&plan.consul_templates).await;
     Ok(plan)
 }
 
@@ -383,21 +405,6 @@ async fn shutdown(plan: &Plan, child: Option<Child>) -> CliResult<u8> {
         stop(exec, running).await?;
     }
     Ok(0)
-}
-
-/// A signal by name: `SIGHUP` or `HUP`.
-fn parse_signal(name: &str) -> CliResult<Signal> {
-    let full = if name.starts_with("SIG") {
-        name.to_owned()
-    } else {
-        format!("SIG{name}")
-    };
-    full.parse::<Signal>().map_err(|_| {
-        Error::config(format!(
-            "[exec]: '{name}' is not a signal name like SIGTERM"
-        ))
-        .into()
-    })
 }
 
 async fn wait(child: &mut Option<Child>) -> CliResult<std::process::ExitStatus> {

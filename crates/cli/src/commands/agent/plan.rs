@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ironsecrets::delivery::{Config, Engine, ExecSpec, Resolved, TemplateSpec, Watcher};
 use ironsecrets::{Error, Reference, is_reference};
 
+use super::child::parse_signal;
 use super::consul::ConsulTemplate;
 use crate::commands::render::{fill, read_source, references};
 use crate::error::CliResult;
@@ -51,6 +52,10 @@ impl Plan {
             let name = spec.destination.display().to_string();
             templates.push(Template::new(name, &spec.source, text, Some(spec.clone()))?);
         }
+        if let Some(exec) = &config.exec {
+            parse_signal(&exec.restart_signal)?;
+            parse_signal(&exec.stop_signal)?;
+        }
         let mut env = Vec::new();
         for (name, value) in config.exec.iter().flat_map(|exec| &exec.env) {
             let text = if is_reference(value) {
@@ -78,6 +83,11 @@ impl Plan {
             .iter()
             .chain(&self.env)
             .flat_map(|t| &t.references)
+    }
+
+    /// The references of the file templates only.
+    pub fn file_references(&self) -> impl Iterator<Item = &Reference> {
+        self.templates.iter().flat_map(|t| &t.references)
     }
 
     /// Every reference key the plan uses.
