@@ -118,6 +118,29 @@ fn alive(pid: u32) -> bool {
 
 const SECOND: Duration = Duration::from_secs(1);
 
+/// AppRole role `agent` holding `policy` (with token settings `token`), its role id and
+/// secret id written to `role-id` and `secret-id` in the setup's directory; returns a
+/// token holding the policy, and the secret id.
+fn approle(vault: &VaultSetup, policy: &str, token: &[&str]) -> (String, String) {
+    let bao = &vault.bao;
+    let policy_token = bao.token_with_policy("agent", policy);
+    bao.run(&["auth", "enable", "approle"]);
+    let mut role = vec!["write", "auth/approle/role/agent", "token_policies=agent"];
+    role.extend_from_slice(token);
+    bao.run(&role);
+    let role_id = bao.run(&["read", "-field=role_id", "auth/approle/role/agent/role-id"]);
+    let secret_id = bao.run(&[
+        "write",
+        "-f",
+        "-field=secret_id",
+        "auth/approle/role/agent/secret-id",
+    ]);
+    let dir = vault.dir.path();
+    std::fs::write(dir.join("role-id"), role_id.trim()).unwrap();
+    std::fs::write(dir.join("secret-id"), secret_id.trim()).unwrap();
+    (policy_token, secret_id.trim().to_owned())
+}
+
 #[test]
 fn agent_keeps_files_and_a_process_current_on_a_local_store() {
     let local = Local::new();
@@ -420,27 +443,11 @@ DB_PASS = "{pass}"
 #[test]
 fn agent_logs_in_with_approle_or_a_token_file() {
     let vault = VaultSetup::start();
-    let bao = &vault.bao;
     let dir = vault.dir.path();
     let policy = "path \"secret/data/*\" { capabilities = [\"read\"] }\n\
                   path \"secret/metadata/*\" { capabilities = [\"read\"] }\n";
-    let token = bao.token_with_policy("agent", policy);
-    bao.run(&["auth", "enable", "approle"]);
-    bao.run(&[
-        "write",
-        "auth/approle/role/agent",
-        "token_policies=agent",
-        "token_ttl=1h",
-    ]);
-    let role_id = bao.run(&["read", "-field=role_id", "auth/approle/role/agent/role-id"]);
-    let secret_id = bao.run(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/agent/secret-id",
-    ]);
-    std::fs::write(dir.join("role-id"), role_id.trim()).unwrap();
-    std::fs::write(dir.join("secret-id"), format!("{}\n", secret_id.trim())).unwrap();
+    let (token, secret_id) = approle(&vault, policy, &["token_ttl=1h"]);
+    std::fs::write(dir.join("secret-id"), format!("{secret_id}\n")).unwrap();
     std::fs::write(dir.join("token"), &token).unwrap();
     std::fs::write(
         dir.join("t.tmpl"),
@@ -545,29 +552,11 @@ PW = "isec:///app/pw"
 #[test]
 fn credentials_follow_the_login_token_they_were_issued_under() {
     let vault = VaultSetup::start();
-    let bao = &vault.bao;
     let dir = vault.dir.path();
     let policy = "path \"database/creds/app\" { capabilities = [\"read\"] }\n\
                   path \"sys/leases/*\" { capabilities = [\"update\"] }\n";
-    bao.token_with_policy("creds", policy);
-    bao.run(&["auth", "enable", "approle"]);
     // A token that cannot outlive 8 s: the agent logs in again before it ends.
-    bao.run(&[
-        "write",
-        "auth/approle/role/agent",
-        "token_policies=creds",
-        "token_ttl=4s",
-        "token_max_ttl=8s",
-    ]);
-    let role_id = bao.run(&["read", "-field=role_id", "auth/approle/role/agent/role-id"]);
-    let secret_id = bao.run(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/agent/secret-id",
-    ]);
-    std::fs::write(dir.join("role-id"), role_id.trim()).unwrap();
-    std::fs::write(dir.join("secret-id"), secret_id.trim()).unwrap();
+    approle(&vault, policy, &["token_ttl=4s", "token_max_ttl=8s"]);
     let user = "isec://vault/database/creds/app?lease=dynamic#username";
     let pass = "isec://vault/database/creds/app?lease=dynamic#password";
     std::fs::write(
