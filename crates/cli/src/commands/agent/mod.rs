@@ -117,6 +117,8 @@ pub async fn run(
     let mut consul_changed = HashSet::new();
     let mut render_at: Option<Instant> = None;
     let mut restart_at: Option<Instant> = None;
+    // One event at a time: a template command (up to its timeout) or a stop (up to the
+    // kill timeout) delays the next event, which waits in its channel; none is lost.
     let code = loop {
         tokio::select! {
             event = events.recv() => match event {
