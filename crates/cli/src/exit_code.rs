@@ -139,6 +139,16 @@ pub const TABLE: &[Row] = &[
     ),
 ];
 
+/// The exit code that mirrors a child's: its own, or 128+N when signal N ended it.
+pub fn of_child(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code as u8,
+        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
+        (None, None) => UNEXPECTED,
+    }
+}
+
 /// The exit code for an error kind.
 pub fn for_kind(kind: ErrorKind) -> u8 {
     TABLE

@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -299,11 +299,7 @@ async fn supervise(
     if !output_done {
         drained.await;
     }
-    Ok(match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
-        (None, None) => crate::exit_code::UNEXPECTED,
-    })
+    Ok(crate::exit_code::of_child(status))
 }
 
 /// The next forwarded signal that arrives.

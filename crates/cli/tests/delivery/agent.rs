@@ -310,36 +310,23 @@ fn agent_once_renders_and_exits_and_a_bad_template_writes_nothing() {
     assert!(!local.path("a.out").exists() && !local.path("b.out").exists());
 
     // Nothing to do, a bad duration and a bad [exec] signal are config errors.
-    std::fs::write(
-        local.path("ironsecrets.toml"),
-        "[agent]\npoll_interval = \"5s\"\n",
-    )
-    .unwrap();
-    crate::fails(
-        local.command(&["agent"]).output().unwrap(),
-        14,
-        "nothing for the agent to do",
-    );
-    std::fs::write(
-        local.path("ironsecrets.toml"),
-        "[agent]\npoll_interval = \"often\"\n",
-    )
-    .unwrap();
-    crate::fails(
-        local.command(&["agent"]).output().unwrap(),
-        14,
-        "'often' is not a duration",
-    );
-    std::fs::write(
-        local.path("ironsecrets.toml"),
-        "[exec]\ncommand = [\"true\"]\nstop_signal = \"SIGTREM\"\n",
-    )
-    .unwrap();
-    crate::fails(
-        local.command(&["agent"]).output().unwrap(),
-        14,
-        "'SIGTREM' is not a signal name",
-    );
+    for (config, says) in [
+        (
+            "[agent]\npoll_interval = \"5s\"\n",
+            "nothing for the agent to do",
+        ),
+        (
+            "[agent]\npoll_interval = \"often\"\n",
+            "'often' is not a duration",
+        ),
+        (
+            "[exec]\ncommand = [\"true\"]\nstop_signal = \"SIGTREM\"\n",
+            "'SIGTREM' is not a signal name",
+        ),
+    ] {
+        std::fs::write(local.path("ironsecrets.toml"), config).unwrap();
+        crate::fails(local.command(&["agent"]).output().unwrap(), 14, says);
+    }
 }
 
 #[test]

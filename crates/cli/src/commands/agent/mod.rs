@@ -178,7 +178,7 @@ pub async fn run(
             status = wait(&mut child) => {
                 let status = status?;
                 log(format_args!("the process exited ({status})"));
-                break exit_code(status);
+                break crate::exit_code::of_child(status);
             }
             _ = hangup.recv() => {
                 match reload(config_path, &watcher, &mut keepers, &mut masking, &plan).await {
@@ -420,15 +420,6 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-fn exit_code(status: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
-        (None, None) => crate::exit_code::UNEXPECTED,
     }
 }
 
